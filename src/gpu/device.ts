@@ -1,0 +1,140 @@
+/**
+ * Getting a GPUDevice with the features and limits nextscale wants, in a browser or in Node
+ * (through the npm package "webgpu", which passes its `GPU` object in as `gpu`).
+ */
+import { DeviceLostError, WebGPUUnavailableError } from './errors';
+import { BufferPool } from './buffer-pool';
+import { PipelineCache } from './pipeline-cache';
+import { UniformArena } from './uniform-arena';
+
+export interface GpuFeatures {
+  shaderF16: boolean;
+  subgroups: boolean;
+  timestampQuery: boolean;
+}
+
+export interface GpuLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxStorageBuffersPerShaderStage: number;
+  minUniformBufferOffsetAlignment: number;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  /** Held so the GPU instance and adapter outlive the device (Dawn in Node crashes if they are collected). */
+  gpu: GPU;
+  adapter: GPUAdapter;
+  adapterInfo: { vendor: string; architecture: string; device: string; description: string };
+  features: GpuFeatures;
+  limits: GpuLimits;
+  pipelines: PipelineCache;
+  pool: BufferPool;
+  uniforms: UniformArena;
+  /** Resolves when the device is lost; rejects never. */
+  lost: Promise<DeviceLostError>;
+  destroy(): void;
+}
+
+export interface CreateGpuContextOptions {
+  /** The GPU entry point; defaults to navigator.gpu. In Node pass `create([])` from "webgpu". */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+  /** Ask for shader-f16 when the adapter has it (default true). */
+  wantF16?: boolean;
+}
+
+function findGpu(): GPU | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  return nav?.gpu;
+}
+
+export async function createGpuContext(opts: CreateGpuContextOptions = {}): Promise<GpuContext> {
+  const gpu = opts.gpu ?? findGpu();
+  if (!gpu) {
+    const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
+    throw new WebGPUUnavailableError(
+      secure === false ? 'navigator.gpu is missing because the page is not a secure context' : 'navigator.gpu is missing',
+    );
+  }
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  } catch (e) {
+    throw new WebGPUUnavailableError(`requestAdapter failed (${String(e)})`);
+  }
+  if (!adapter) throw new WebGPUUnavailableError('no GPU adapter was found');
+
+  const want: GPUFeatureName[] = [];
+  const has = (f: string) => adapter!.features.has(f);
+  if ((opts.wantF16 ?? true) && has('shader-f16')) want.push('shader-f16');
+  if (has('subgroups')) want.push('subgroups' as GPUFeatureName);
+  if (has('timestamp-query')) want.push('timestamp-query');
+
+  const a = adapter.limits;
+  // The defaults (128 MiB bindings, 256 MiB buffers) are far below what adapters offer; ask for all.
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+    maxBufferSize: a.maxBufferSize,
+    maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
+    maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+  };
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredFeatures: want, requiredLimits });
+  } catch (e) {
+    throw new WebGPUUnavailableError(`requestDevice failed (${String(e)})`);
+  }
+  const info = (adapter as unknown as { info?: GPUAdapterInfo }).info;
+  const d = device.limits;
+  let onLost: (e: DeviceLostError) => void = () => {};
+  const lost = new Promise<DeviceLostError>((r) => (onLost = r));
+  let destroyed = false;
+  device.lost.then((i) => onLost(new DeviceLostError(destroyed ? 'destroyed' : i.reason, i.message)));
+
+  const ctx: GpuContext = {
+    device,
+    gpu,
+    adapter,
+    adapterInfo: {
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      device: info?.device ?? '',
+      description: info?.description ?? '',
+    },
+    features: {
+      shaderF16: device.features.has('shader-f16'),
+      subgroups: device.features.has('subgroups'),
+      timestampQuery: device.features.has('timestamp-query'),
+    },
+    limits: {
+      maxStorageBufferBindingSize: d.maxStorageBufferBindingSize,
+      maxBufferSize: d.maxBufferSize,
+      maxComputeWorkgroupStorageSize: d.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: d.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: d.maxStorageBuffersPerShaderStage,
+      minUniformBufferOffsetAlignment: d.minUniformBufferOffsetAlignment,
+    },
+    pipelines: undefined as unknown as PipelineCache,
+    pool: undefined as unknown as BufferPool,
+    uniforms: undefined as unknown as UniformArena,
+    lost,
+    destroy() {
+      destroyed = true;
+      ctx.pool.destroyAll();
+      ctx.uniforms.destroy();
+      device.destroy();
+    },
+  };
+  ctx.pipelines = new PipelineCache(device);
+  ctx.pool = new BufferPool(device, ctx.limits);
+  ctx.uniforms = new UniformArena(device, ctx.limits.minUniformBufferOffsetAlignment);
+  return ctx;
+}

@@ -1,0 +1,50 @@
+/**
+ * Compute pipelines cached by a printable key. A key holds only compile-time facts
+ * ("matmul_tiled|W=f16|BIAS=1|TM=8"), so a new scale size never compiles a new pipeline.
+ */
+import { shaderSources } from './shaders.gen';
+import { preprocessWgsl, definesKey, type Defines } from './wgsl-preprocess';
+
+export class PipelineCache {
+  private pipelines = new Map<string, GPUComputePipeline>();
+  /** How many pipelines were compiled: tests use it to prove shapes don't recompile. */
+  compiled = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  /** The pipeline for `shaders/<shader>.wgsl` preprocessed with `defines`. */
+  get(shader: string, defines: Defines = {}, entryPoint = 'main'): GPUComputePipeline {
+    const key = `${shader}:${entryPoint}|${definesKey(defines)}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    const source = shaderSources[shader];
+    if (source === undefined) throw new Error(`unknown shader "${shader}" (is it in shaders/ and was gen:shaders run?)`);
+    const code = preprocessWgsl(source, defines);
+    const module = this.device.createShaderModule({ code, label: key });
+    // An explicit layout read from the declarations: 'auto' would drop bindings a variant does not
+    // use, and then the same binding list could not serve every variant of a shader.
+    const bindGroupLayout = this.device.createBindGroupLayout({ entries: layoutEntries(code), label: key });
+    const layout = this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout], label: key });
+    p = this.device.createComputePipeline({ layout, compute: { module, entryPoint }, label: key });
+    this.compiled++;
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  keys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+}
+
+const COMPUTE_STAGE = 0x4;
+
+/** Bind group layout entries for every `@group(0) @binding(n) var<...>` buffer declaration. */
+export function layoutEntries(code: string): GPUBindGroupLayoutEntry[] {
+  const re = /@group\(0\)\s*@binding\((\d+)\)\s*var<\s*(uniform|storage)\s*(?:,\s*(read_write|read))?\s*>/g;
+  const entries: GPUBindGroupLayoutEntry[] = [];
+  for (const m of code.matchAll(re)) {
+    const type: GPUBufferBindingType = m[2] === 'uniform' ? 'uniform' : m[3] === 'read_write' ? 'storage' : 'read-only-storage';
+    entries.push({ binding: Number(m[1]), visibility: COMPUTE_STAGE, buffer: { type } });
+  }
+  return entries;
+}

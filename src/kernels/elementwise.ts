@@ -1,0 +1,63 @@
+/**
+ * Elementwise ops: GELU(tanh), SiLU, SwiGLU (silu(a)·b, or [gate|up] halves of one row), add,
+ * mul, and scale-shift (a·s + t). Flat f32 buffers; shapes only enter as element counts.
+ */
+import { KernelShapeError } from '../gpu/errors';
+import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import { tuning } from './tuning';
+import { fold1D, ceilDiv } from './dispatch-geometry';
+
+export type UnaryOp = 'gelu_tanh' | 'silu';
+export type BinaryOp = 'add' | 'mul' | 'swiglu';
+
+const OP_DEFINE = { gelu_tanh: 'OP_GELU', silu: 'OP_SILU', swiglu: 'OP_SWIGLU', add: 'OP_ADD', scale: 'OP_SCALE', mul: 'OP_MUL' } as const;
+
+function checkLen(kernel: string, what: string, buf: GPUBuffer, elems: number): void {
+  if (buf.size < elems * 4) throw new KernelShapeError(kernel, `${what} holds ${buf.size / 4} f32 but ${elems} are needed`);
+}
+
+function record(rec: Recorder, op: keyof typeof OP_DEFINE, n: number, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, extra: { cols?: number; s?: number; t?: number; gateUp?: boolean } = {}): void {
+  const { WG } = tuning.elementwise;
+  const [nx, ny] = fold1D(ceilDiv(n, WG), rec.ctx.limits.maxComputeWorkgroupsPerDimension);
+  rec.dispatch({
+    shader: 'elementwise',
+    defines: { WG, [OP_DEFINE[op]]: 1, GATE_UP: extra.gateUp ? 1 : 0 },
+    uniforms: new ParamsBuilder().u32(n).u32(extra.cols ?? 0).u32(nx).f32(extra.s ?? 1).f32(extra.t ?? 0).build(),
+    bindings: [a, b, out],
+    workgroups: [nx, ny],
+    label: `elementwise:${op}`,
+  });
+}
+
+/** out[i] = op(a[i]) for i < n. */
+export function recordUnary(rec: Recorder, op: UnaryOp, a: GPUBuffer, out: GPUBuffer, n: number): void {
+  const k = `elementwise.${op}`;
+  checkLen(k, 'a', a, n);
+  checkLen(k, 'out', out, n);
+  record(rec, op, n, a, a, out);
+}
+
+/** out[i] = op(a[i], b[i]) for i < n. */
+export function recordBinary(rec: Recorder, op: BinaryOp, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer, n: number): void {
+  const k = `elementwise.${op}`;
+  checkLen(k, 'a', a, n);
+  checkLen(k, 'b', b, n);
+  checkLen(k, 'out', out, n);
+  record(rec, op, n, a, b, out);
+}
+
+/** out[r, c] = silu(gateUp[r, c]) · gateUp[r, cols + c]: SwiGLU on a fused [gate | up] projection of shape (rows, 2·cols). */
+export function recordSwigluFused(rec: Recorder, gateUp: GPUBuffer, out: GPUBuffer, rows: number, cols: number): void {
+  const k = 'elementwise.swiglu_fused';
+  checkLen(k, 'gateUp', gateUp, rows * cols * 2);
+  checkLen(k, 'out', out, rows * cols);
+  record(rec, 'swiglu', rows * cols, gateUp, gateUp, out, { cols, gateUp: true });
+}
+
+/** out[i] = a[i]·s + t. */
+export function recordScale(rec: Recorder, a: GPUBuffer, out: GPUBuffer, n: number, s: number, t = 0): void {
+  const k = 'elementwise.scale';
+  checkLen(k, 'a', a, n);
+  checkLen(k, 'out', out, n);
+  record(rec, 'scale', n, a, a, out, { s, t });
+}

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+// Cross-origin isolation (COOP/COEP) gives SharedArrayBuffer and precise timers to the page and
+// its worker; WebGPU itself needs a secure context, which http://localhost is.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  server: { headers: isolation, port: 5173 },
+  preview: { headers: isolation, port: 4173 },
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      input: {
+        main: resolve(__dirname, 'index.html'),
+      },
+    },
+  },
+});
