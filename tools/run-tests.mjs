@@ -1,0 +1,54 @@
+// Runs every test stage in order (the README's test command), streams their output, and ends with
+// one summary line "N passed, N failed" counted from each runner's own report.
+import { spawn } from 'node:child_process';
+
+const stages = [
+  ['typecheck', 'npm run typecheck'],
+  ['unit (node:test)', 'npm run test:unit'],
+  ['browser (Playwright, Chromium WebGPU)', 'npm run test:browser'],
+  ['kernels in Node (Dawn)', 'npm run test:node'],
+  ['python tools', 'npm run test:py'],
+];
+
+const counters = [
+  // [regex, which count]
+  [/^# pass (\d+)/m, 'pass'],
+  [/^# fail (\d+)/m, 'fail'],
+  [/^\s*(\d+) passed \(/m, 'pass'], // Playwright
+  [/^\s*(\d+) failed$/m, 'fail'], // Playwright
+  [/^(\d+) passed, (\d+) failed$/m, 'both'], // our Node kernel runner
+  [/^Ran (\d+) tests? in/m, 'ran'], // unittest
+  [/^FAILED \((?:failures|errors)=(\d+)(?:, (?:errors|failures)=(\d+))?/m, 'fail2'],
+];
+
+let passed = 0;
+let failed = 0;
+let firstFailure = null;
+for (const [name, cmd] of stages) {
+  console.log(`\n=== ${name}: ${cmd}`);
+  const out = await new Promise((resolve) => {
+    let text = '';
+    const p = spawn(cmd, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.on('data', (d) => (process.stdout.write(d), (text += d)));
+    p.stderr.on('data', (d) => (process.stderr.write(d), (text += d)));
+    p.on('close', (code) => resolve({ code, text }));
+  });
+  let p = 0, f = 0, ran = -1;
+  for (const [re, kind] of counters) {
+    const m = re.exec(out.text);
+    if (!m) continue;
+    if (kind === 'pass') p += Number(m[1]);
+    else if (kind === 'fail') f += Number(m[1]);
+    else if (kind === 'both') (p += Number(m[1])), (f += Number(m[2]));
+    else if (kind === 'ran') ran = Number(m[1]);
+    else if (kind === 'fail2') f += Number(m[1]) + Number(m[2] ?? 0);
+  }
+  if (ran >= 0) p += ran - f;
+  if (out.code !== 0 && f === 0) f = 1; // a stage that failed without a count (typecheck, crash)
+  if (out.code === 0 && name === 'typecheck') p += 1;
+  passed += p;
+  failed += f;
+  if (out.code !== 0 && !firstFailure) firstFailure = name;
+}
+console.log(`\n${firstFailure ? `first failing stage: ${firstFailure}\n` : ''}${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
