@@ -5,4 +5,14 @@
 export const tuning = {
   /** 1D elementwise kernels: threads per workgroup. */
   elementwise: { WG: 256 },
+  /** Feature-map kernels (codebook gather, resizes, upsample/depth-to-space): threads per workgroup, one output each. */
+  featureMap: { WG: 256 },
+  /** GroupNorm: threads per workgroup; one workgroup per (batch, group). */
+  groupnorm: { WG: 256 },
+  /**
+   * conv2d as an implicit GEMM: a TM (output channels) × TN (pixels) tile per workgroup, each
+   * thread RM × RN outputs; TK = CI × k² of the reduction per step (CI3 input channels for 3×3,
+   * CI1 for 1×1). Needs (TM/RM)·(TN/RN) to be a multiple of TN (each thread loads fixed pixels).
+   */
+  conv2d: { TM: 64, TN: 64, RM: 8, RN: 8, CI3: 2, CI1: 16 },
 } as const;
