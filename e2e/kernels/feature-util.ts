@@ -1,0 +1,23 @@
+/** Helpers shared by the feature-map kernel suites (codebook gather, resizes, conv2d, GroupNorm, upsample). */
+import type { GpuContext } from '../../src/gpu/device';
+import { Recorder } from '../../src/gpu/recorder';
+import { MismatchError } from './harness';
+
+/** VAR's scale sizes (patch_nums). */
+export const SCALES = [1, 2, 3, 4, 5, 6, 8, 10, 13, 16] as const;
+
+/**
+ * A recorder whose context claims a tiny maxStorageBufferBindingSize, to test BufferTooLargeError
+ * without allocating gigabytes. It is never submitted.
+ */
+export function tinyLimitRecorder(ctx: GpuContext, maxBindingBytes = 1024): Recorder {
+  return new Recorder({ ...ctx, limits: { ...ctx.limits, maxStorageBufferBindingSize: maxBindingBytes } });
+}
+
+/** Run `body` (which records at several shapes) and fail if it compiled more than `allowed` new pipelines. */
+export async function expectPipelineCount(ctx: GpuContext, label: string, allowed: number, body: () => Promise<void>): Promise<void> {
+  const before = ctx.pipelines.compiled;
+  await body();
+  const n = ctx.pipelines.compiled - before;
+  if (n > allowed) throw new MismatchError(`${label}: compiled ${n} pipelines across shapes, expected at most ${allowed} (shapes must travel in uniforms)`);
+}

@@ -1,0 +1,21 @@
+/** CPU reference of the codebook gather (codes ≥ V clamp to V−1, like the shader). */
+export function codebookGatherRef(
+  codes: Uint32Array,
+  codebook: Float32Array,
+  B: number,
+  HW: number,
+  V: number,
+  C: number,
+  layout: 'nchw' | 'tokens',
+): Float32Array {
+  const out = new Float32Array(B * HW * C);
+  for (let b = 0; b < B; b++)
+    for (let p = 0; p < HW; p++) {
+      const code = Math.min(codes[b * HW + p], V - 1);
+      for (let c = 0; c < C; c++) {
+        const o = layout === 'tokens' ? (b * HW + p) * C + c : (b * C + c) * HW + p;
+        out[o] = codebook[code * C + c];
+      }
+    }
+  return out;
+}
