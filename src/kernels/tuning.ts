@@ -15,4 +15,14 @@ export const tuning = {
    * CI1 for 1×1). Needs (TM/RM)·(TN/RN) to be a multiple of TN (each thread loads fixed pixels).
    */
   conv2d: { TM: 64, TN: 64, RM: 8, RN: 8, CI3: 2, CI1: 16 },
+  /**
+   * Linear (matmul.wgsl): a BM × BN output tile per workgroup, TM × TN per thread (TN a multiple
+   * of 4, BM/TM·BN/TN threads), TK of the reduction staged in workgroup memory per step.
+   */
+  matmul: { BM: 64, BN: 64, TM: 4, TN: 4, TK: 16 },
+  /**
+   * Linear, matrix-vector path (matvec.wgsl) for M ≤ MAX_M: WG threads split K, COLS output
+   * columns per workgroup, all M rows at once.
+   */
+  matvec: { WG: 64, COLS: 4, MAX_M: 4 },
 } as const;

@@ -1,0 +1,114 @@
+// Linear layer, matrix-vector path (few rows: text decoding, M = 1, or 2 with CFG):
+//   y[M,N] = x[M,K] · W[N,K]ᵀ (+ bias[N]) (+ residual[M,N]),  M ≤ MAX_M
+//
+// Bindings and weight packing: exactly as matmul.wgsl (0 Params, 1 x, 2 w, 3 scales, 4 bias,
+//           5 residual, 6 y), so the TypeScript binds both paths the same way.
+// Dispatch: ceil(N/COLS) workgroups of WG threads, folded into (x, y) as (nx, ny) when over the
+//           per-dimension limit; workgroup g = y·nx + x owns columns g·COLS .. g·COLS+COLS-1.
+// Algorithm: K is walked in quads of 4 elements; thread t takes quads t, t+WG, ... and keeps
+//           COLS·MAX_M partial dot products in registers (each x quad is reused for all COLS
+//           columns, each W quad for all rows). One barrier, then COLS·MAX_M threads each sum the
+//           WG partials of one output: one barrier instead of a log2(WG) tree, since barriers
+//           are what costs on CPU-emulated GPUs.
+
+struct Params {
+  M: u32,       // rows of x and y (≤ MAX_M)
+  N: u32,       // output features (rows of W)
+  K: u32,       // input features
+  kw: u32,      // 4-byte words per W row: K (f32), ceil(K/2) (f16), ceil(K/4) (q8)
+  groups: u32,  // scale groups per W row (q8): ceil(K/32)
+  x_off: u32,   // offset of x in its binding, in f32 elements
+  w_off: u32,   // offset of W in its binding, in 4-byte words
+  s_off: u32,   // offset of scales in its binding, in f32 elements
+  b_off: u32,   // offset of bias in its binding, in f32 elements
+  r_off: u32,   // offset of residual in its binding, in f32 elements
+  y_off: u32,   // offset of y in its binding, in f32 elements
+  nx: u32,      // workgroups along x of the folded dispatch
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+#if W_F32
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+#else
+@group(0) @binding(2) var<storage, read> w: array<u32>;
+#endif
+@group(0) @binding(3) var<storage, read> scales: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> resid: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+
+const WG = {{WG}}u;
+const COLS = {{COLS}}u;
+const MAX_M = {{MAX_M}}u;
+const OUTS = COLS * MAX_M;
+
+var<workgroup> part: array<f32, OUTS * WG>; // part[o·WG + t]: thread t's share of output o
+
+// Elements 4q..4q+3 of x row m (zeros past K or M).
+fn x_quad(m: u32, q: u32) -> vec4<f32> {
+  if (m >= P.M) { return vec4<f32>(0.0); }
+  let k = 4u * q;
+  let base = P.x_off + m * P.K + k;
+  if (k + 3u < P.K) { return vec4<f32>(x[base], x[base + 1u], x[base + 2u], x[base + 3u]); }
+  var v = vec4<f32>(0.0);
+  for (var e = 0u; k + e < P.K; e++) { v[e] = x[base + e]; }
+  return v;
+}
+
+// Elements 4q..4q+3 of W row n, dequantized to f32 (zeros past K or N).
+fn w_quad(n: u32, q: u32) -> vec4<f32> {
+  if (n >= P.N) { return vec4<f32>(0.0); }
+  let k = 4u * q;
+  let live = vec4<u32>(k, k + 1u, k + 2u, k + 3u) < vec4<u32>(P.K);
+#if W_F32
+  let base = P.w_off + n * P.kw + k;
+  if (k + 3u < P.K) { return vec4<f32>(w[base], w[base + 1u], w[base + 2u], w[base + 3u]); }
+  var v = vec4<f32>(0.0);
+  for (var e = 0u; k + e < P.K; e++) { v[e] = w[base + e]; }
+  return v;
+#elif W_F16
+  let base = P.w_off + n * P.kw + 2u * q;
+  let lo = unpack2x16float(w[base]);
+  var hi = vec2<f32>(0.0);
+  if (2u * q + 1u < P.kw) { hi = unpack2x16float(w[base + 1u]); }
+  return select(vec4<f32>(0.0), vec4<f32>(lo, hi), live);
+#elif W_Q8
+  let qw = bitcast<i32>(w[P.w_off + n * P.kw + q]);
+  let s = scales[P.s_off + n * P.groups + q / 8u];
+  let v = vec4<f32>(f32(extractBits(qw, 0u, 8u)), f32(extractBits(qw, 8u, 8u)), f32(extractBits(qw, 16u, 8u)), f32(extractBits(qw, 24u, 8u))) * s;
+  return select(vec4<f32>(0.0), v, live);
+#endif
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n0 = (wid.y * P.nx + wid.x) * COLS;
+  let quads = (P.K + 3u) / 4u;
+  var acc: array<f32, OUTS>; // acc[c·MAX_M + m]
+  for (var q = lid; q < quads; q += WG) {
+    var xq: array<vec4<f32>, MAX_M>;
+    for (var m = 0u; m < MAX_M; m++) { xq[m] = x_quad(m, q); }
+    for (var c = 0u; c < COLS; c++) {
+      let wq = w_quad(n0 + c, q);
+      for (var m = 0u; m < MAX_M; m++) { acc[c * MAX_M + m] += dot(xq[m], wq); }
+    }
+  }
+  for (var o = 0u; o < OUTS; o++) { part[o * WG + lid] = acc[o]; }
+  workgroupBarrier();
+  if (lid >= OUTS) { return; }
+  let n = n0 + lid / MAX_M;
+  let m = lid % MAX_M;
+  if (n >= P.N || m >= P.M) { return; }
+  var v = 0.0;
+  for (var t = 0u; t < WG; t++) { v += part[lid * WG + t]; }
+#if BIAS
+  v += bias[P.b_off + n];
+#endif
+#if RES_BUF
+  v += resid[P.r_off + m * P.N + n];
+#elif RES_INPLACE
+  v += y[P.y_off + m * P.N + n];
+#endif
+  y[P.y_off + m * P.N + n] = v;
+}
