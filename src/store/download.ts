@@ -109,8 +109,9 @@ export async function fetchRun(
           }
         }
         ctx.progress(rec.path, pos, rec.size, 'download', false, fill === 0);
+        // One read can hold many chunks (a fast or buffered response): honour an abort between them.
+        if (ctx.signal?.aborted) throw new DownloadCancelledError(ctx.baseUrl);
       }
-      if (ctx.signal?.aborted) throw new DownloadCancelledError(ctx.baseUrl);
     }
     // A full-file answer must end exactly at the manifest's size.
     if (end === rec.size && res.status === 200) {

@@ -13,7 +13,7 @@ export class ModelFile {
   ) {}
 
   /** A contiguous copy. Meant for small files (config, tokenizer, small shards). */
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<ArrayBuffer> {
     if (this.chunks.length === 1) return this.chunks[0].slice();
     const out = new Uint8Array(this.size);
     let off = 0;
@@ -36,7 +36,7 @@ export class ModelFile {
   }
 
   /** Bytes [start, end) as one copy, e.g. one tensor out of a safetensors shard. */
-  slice(start: number, end = this.size): Uint8Array {
+  slice(start: number, end = this.size): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(Math.max(0, Math.min(end, this.size) - start));
     let off = 0;
     for (const c of this.chunks) {
