@@ -1,0 +1,153 @@
+/**
+ * Model weights on the GPU: tensors from safetensors files packed into a few shard buffers, each
+ * at most min(256 MiB, maxStorageBufferBindingSize). Kernels take a buffer plus an offset in
+ * 4-byte words, so a tensor never needs a buffer of its own.
+ *
+ * Storage dtypes: F16 matrices stay f16 (two per u32, as the file holds them); F32 stays f32;
+ * small or odd tensors (vectors, norms, biases, embedding tables, codebooks) and anything whose
+ * kernel wants f32 are converted to f32 on upload (`toF32`).
+ */
+import type { GpuContext } from '../gpu/device';
+import { BufferTooLargeError } from '../gpu/errors';
+import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
+import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../formats/safetensors';
+import { ModelConfigError } from '../engine/errors';
+
+export interface GpuWeight {
+  name: string;
+  shape: readonly number[];
+  dtype: 'f32' | 'f16';
+  buffer: GPUBuffer;
+  /** Offset in 4-byte words from the start of `buffer`. */
+  offset: number;
+  /** Bytes on the GPU. */
+  bytes: number;
+}
+
+/** A source of file bytes: the store's ModelFile or a plain Uint8Array. */
+export interface ByteSource {
+  size: number;
+  slice(start: number, end: number): Uint8Array;
+}
+
+export const MAX_SHARD_BYTES = 256 << 20;
+const ALIGN = 256;
+
+export class WeightSet {
+  private byName = new Map<string, GpuWeight>();
+  private shards: GPUBuffer[] = [];
+  totalBytes = 0;
+
+  /** The tensor, or a ModelConfigError naming what is missing. */
+  get(name: string): GpuWeight {
+    const w = this.byName.get(name);
+    if (!w) throw new ModelConfigError(`tensor "${name}" is missing from the weights`);
+    return w;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Check a tensor's shape against what the config implies. */
+  expectShape(name: string, shape: readonly number[]): GpuWeight {
+    const w = this.get(name);
+    if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
+      throw new ModelConfigError(`tensor "${name}" has shape [${w.shape}] but the config implies [${shape}]`);
+    }
+    return w;
+  }
+
+  /** @internal */
+  add(w: GpuWeight): void {
+    this.byName.set(w.name, w);
+  }
+
+  /** @internal */
+  addShard(b: GPUBuffer, bytes: number): void {
+    this.shards.push(b);
+    this.totalBytes += bytes;
+  }
+
+  destroy(): void {
+    for (const b of this.shards) b.destroy();
+    this.shards = [];
+    this.byName.clear();
+    this.totalBytes = 0;
+  }
+}
+
+interface Planned {
+  info: TensorInfo;
+  file: ByteSource;
+  dtype: 'f32' | 'f16';
+  bytes: number;
+  shard: number;
+  byteOffset: number;
+}
+
+function readHeader(name: string, src: ByteSource) {
+  const first8 = src.slice(0, 8);
+  if (first8.byteLength < 8) return parseSafetensorsHeader(name, first8, src.size);
+  const len = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  return parseSafetensorsHeader(name, src.slice(0, Math.min(src.size, 8 + len)), src.size);
+}
+
+/**
+ * Upload every tensor of the given safetensors files. `toF32(name, info)` says which tensors to
+ * convert to f32; by default every tensor with fewer than 2 dims or an odd last dim.
+ */
+export function uploadSafetensors(
+  ctx: GpuContext,
+  files: ReadonlyArray<{ name: string; source: ByteSource }>,
+  toF32: (name: string, info: TensorInfo) => boolean = (_, i) => i.shape.length < 2 || i.shape[i.shape.length - 1] % 2 === 1,
+): WeightSet {
+  const shardLimit = Math.min(MAX_SHARD_BYTES, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  const plan: Planned[] = [];
+  const shardSizes: number[] = [0];
+  for (const f of files) {
+    const header = readHeader(f.name, f.source);
+    for (const info of header.tensors.values()) {
+      const n = info.shape.reduce((a, b) => a * b, 1);
+      const wantF32 = info.dtype !== 'F16' || toF32(info.name, info);
+      const dtype = wantF32 ? 'f32' : 'f16';
+      const bytes = Math.ceil((wantF32 ? n * 4 : n * 2) / 4) * 4;
+      if (bytes > shardLimit) throw new BufferTooLargeError(`tensor "${info.name}"`, bytes, 'shard size (min of 256 MiB and maxStorageBufferBindingSize)', shardLimit);
+      let s = shardSizes.length - 1;
+      let at = Math.ceil(shardSizes[s] / ALIGN) * ALIGN;
+      if (at + bytes > shardLimit) {
+        shardSizes.push(0);
+        s++;
+        at = 0;
+      }
+      shardSizes[s] = at + bytes;
+      plan.push({ info, file: f.source, dtype, bytes, shard: s, byteOffset: at });
+    }
+  }
+  const set = new WeightSet();
+  const shards = shardSizes.map((size, i) => {
+    const b = createStorageBuffer(ctx, Math.max(size, 4), `weights-shard-${i}`);
+    set.addShard(b, size);
+    return b;
+  });
+  for (const p of plan) {
+    const raw = p.file.slice(p.info.begin, p.info.begin + p.info.bytes);
+    let data: Uint8Array;
+    if (p.dtype === 'f32' && p.info.dtype !== 'F32') {
+      const local = { ...p.info, begin: 0 };
+      data = new Uint8Array(tensorToF32(raw, local).buffer);
+    } else data = raw;
+    writeBuffer(ctx, shards[p.shard], data, p.byteOffset);
+    set.add({ name: p.info.name, shape: p.info.shape, dtype: p.dtype, buffer: shards[p.shard], offset: p.byteOffset / 4, bytes: p.bytes });
+  }
+  return set;
+}
+
+/** A ByteSource over an in-memory file. */
+export function bytesSource(data: Uint8Array): ByteSource {
+  return { size: data.byteLength, slice: (a, b) => data.subarray(a, b) };
+}
