@@ -2,7 +2,7 @@
 import type { CachedModel } from '../engine/types';
 import type { FileRecord } from './download';
 import { parseManifest } from './manifest';
-import { defaultStorage, keys, type StoreStorage } from './storage';
+import { defaultStorage, keys, withModelLock, type StoreStorage } from './storage';
 
 /** What the store remembers about one model version. */
 export interface ModelRecord {
@@ -39,9 +39,13 @@ export async function listCachedModels(opts: CacheOptions = {}): Promise<CachedM
   return out.sort((a, b) => b.storedAt - a.storedAt);
 }
 
-/** Delete a model version and every chunk it holds. Unknown ids are a no-op. */
+/** Delete a model version and every chunk it holds (waits for a load of it to finish). Unknown ids are a no-op. */
 export async function deleteCachedModel(id: string, opts: CacheOptions = {}): Promise<void> {
   const s = opts.storage ?? defaultStorage(opts.scope);
+  await withModelLock(id, undefined, () => deleteUnlocked(s, id));
+}
+
+async function deleteUnlocked(s: StoreStorage, id: string): Promise<void> {
   const rec = await s.get<ModelRecord>(keys.model(id));
   const doomed = [...(await s.keysWithPrefix(`c/${id}/`)), ...(await s.keysWithPrefix(`f/${id}/`)), keys.model(id)];
   if (rec && (await s.get<string>(keys.url(rec.baseUrl))) === id) doomed.push(keys.url(rec.baseUrl));

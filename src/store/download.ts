@@ -54,6 +54,7 @@ export async function fetchRun(
     throw new DownloadTruncatedError(url, start, rec.size, { cause: e });
   }
   if (!res.ok || !res.body) {
+    res.body?.cancel().catch(() => {});
     throw new ModelNotFoundError(url, `HTTP ${res.status} for "${rec.path}", which manifest.json lists`);
   }
   // Where the body starts in the file: the Content-Range start for a 206, 0 otherwise.

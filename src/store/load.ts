@@ -11,9 +11,10 @@ import { DownloadCancelledError, ManifestError, ModelNotFoundError } from './err
 import { loadFile } from './file-loader';
 import { type Manifest, parseManifest, type ParsedManifest } from './manifest';
 import type { ModelFile } from './model-file';
-import { defaultStorage, keys, type StoreStorage } from './storage';
+import { defaultStorage, keys, withModelLock, type StoreStorage } from './storage';
 
-export const DEFAULT_CHUNK_SIZE = 8 << 20;
+/** 4 MiB: big enough for few IndexedDB transactions, small enough that hashing one chunk is a short task. */
+export const DEFAULT_CHUNK_SIZE = 4 << 20;
 
 export interface LoadModelFilesOptions {
   onProgress?: (p: StoreProgress) => void;
@@ -23,7 +24,7 @@ export interface LoadModelFilesOptions {
   /** Default: IndexedDB (idb-keyval) for `scope`; null: do not cache at all. */
   storage?: StoreStorage | null;
   scope?: string;
-  /** Bytes per stored chunk for new downloads (default 8 MiB); a partial download keeps its own. */
+  /** Bytes per stored chunk for new downloads (default 4 MiB); a partial download keeps its own. */
   chunkSize?: number;
   /** Minimum time between progress events (default 50 ms); file ends always report. */
   progressIntervalMs?: number;
@@ -60,6 +61,19 @@ export async function loadModelFiles(baseUrl: string, opts: LoadModelFilesOption
   const total = manifest.files.reduce((a, f) => a + f.size, 0);
   const ctx = new LoadContext(id, base, fetchFn, storage, chunkSize, total, opts.signal, opts.onProgress, opts.progressIntervalMs ?? 50);
   if (storage) void requestPersistence();
+  try {
+    return await withModelLock(id, opts.signal, () => loadAll(ctx, parsed, offline, storage === null));
+  } catch (e) {
+    if (isAbort(e, opts.signal)) throw new DownloadCancelledError(base);
+    throw e;
+  }
+}
+
+async function loadAll(ctx: LoadContext, parsed: ParsedManifest, offline: string | undefined, disabled: boolean): Promise<LoadedModelFiles> {
+  const { manifest, id } = parsed;
+  const base = ctx.baseUrl;
+  const total = ctx.totalBytes;
+  const signal = ctx.signal;
 
   const prev = await ctx.store((s) => s.get<ModelRecord>(keys.model(id)));
   const rec: ModelRecord = { id, model: manifest.model, baseUrl: base, manifestText: parsed.text, storedAt: prev?.storedAt ?? Date.now() };
@@ -70,7 +84,7 @@ export async function loadModelFiles(baseUrl: string, opts: LoadModelFilesOption
   const files = new Map<string, ModelFile>();
   let allStored = true;
   for (const mf of order) {
-    if (opts.signal?.aborted) throw new DownloadCancelledError(base);
+    if (signal?.aborted) throw new DownloadCancelledError(base);
     const { file, stored } = await loadFile(ctx, mf);
     files.set(mf.path, file);
     allStored &&= stored;
@@ -89,7 +103,7 @@ export async function loadModelFiles(baseUrl: string, opts: LoadModelFilesOption
   const cached = allStored && !!ctx.storage;
   const notes: string[] = [];
   if (offline) notes.push(`The server could not be reached (${offline}); using the cached manifest.`);
-  if (!cached) notes.push(await memoryNote(ctx, storage === null));
+  if (!cached) notes.push(await memoryNote(ctx, disabled));
   ctx.emit({ phase: 'ready', loadedBytes: total, totalBytes: total, percent: 100, fromCache: ctx.downloadedBytes === 0 });
   return {
     id,

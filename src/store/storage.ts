@@ -67,3 +67,13 @@ export const keys = {
   chunk: (id: string, path: string, index: number) => `c/${id}/${path}/${index}`,
   url: (baseUrl: string) => `u/${baseUrl}`,
 };
+
+/**
+ * Run `fn` holding the model's lock (Web Locks, shared by every tab and worker of the origin), so two
+ * loads, or a load and a delete, of one model never interleave their writes. Without Web Locks it just runs.
+ */
+export function withModelLock<T>(id: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return fn();
+  return locks.request(`nextscale-store:${id}`, signal ? { signal } : {}, fn) as Promise<T>;
+}
