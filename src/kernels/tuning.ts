@@ -25,4 +25,17 @@ export const tuning = {
    * columns per workgroup, all M rows at once.
    */
   matvec: { WG: 64, COLS: 4, MAX_M: 4 },
+  /**
+   * Attention (attention.wgsl). Rows path: WG query rows per workgroup, one per thread, K/V
+   * tiles of BK keys (a multiple of 4) per head dim: 2·BK·D·4 bytes of workgroup memory (16 KiB,
+   * the WebGPU default limit). Split path (few rows, decoding): WG threads (a multiple of D/4)
+   * split chunks of SK keys; taken when T·G ≤ SPLIT_MAX_ROWS.
+   */
+  attention: { WG: 64, BK: { 64: 32, 128: 16 }, SPLIT_WG: 64, SK: 256, SPLIT_MAX_ROWS: 16 },
+  /** KV append (kv_append.wgsl): threads per workgroup, one (token, head) row each. */
+  kvAppend: { WG: 64 },
+  /** RoPE (rope.wgsl): threads per workgroup, one rotated pair each. */
+  rope: { WG: 256 },
+  /** RMSNorm / LayerNorm: threads per workgroup (SQ² = WG), one workgroup per row. */
+  rowNorm: { WG: 64, SQ: 8 },
 } as const;
