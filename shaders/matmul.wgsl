@@ -10,12 +10,16 @@
 //          W_Q8 row n holds kw = ceil(K/4) words, element 4i in the low byte of word i (int8,
 //          two's complement), dequantized as q·scales[n, k/32]. Lanes past K are masked here, so
 //          the padding never reaches the sum whatever it holds.
-// Dispatch: (ceil(N/BN), ceil(M/BM)) workgroups of (BN/TN)·(BM/TM) threads; thread (tx, ty)
-//           owns rows m0+ty·TM.. and columns n0+tx·TN.. of the workgroup's BM×BN tile.
-// Algorithm: per TK-slice of K, the workgroup stages x[BM,TK] and W[BN,TK] (dequantized to f32)
-//           k-major in workgroup memory as vec4s along M/N, then each thread accumulates its
-//           TM×TN outer products in registers. Bounds are handled while staging (zeros), so the
-//           inner loop has no branches.
+// Dispatch: (ceil(N/BN), ceil(M/BM)) workgroups of (BN/8)·(BM/8) threads. Thread (tx, ty) owns
+//           the 8×8 block rows m0+8·ty+r, columns n0+tx+WX·j (r, j < 8; WX = BN/8 threads along N).
+// Algorithm: per TK-slice of K, the workgroup stages x as xs[m][k] and W (dequantized to f32) as
+//           ws[k][n] in workgroup memory, zeros outside the matrices, then each thread adds its
+//           8×8 outer products in 16 vec4 registers, unrolled by hand.
+//           Why this layout: a CPU emulator (SwiftShader) runs 4 neighbouring invocations as SIMD
+//           lanes and turns a load into one vector load only when the lanes' addresses are equal
+//           or consecutive; otherwise it gathers lane by lane. Neighbours share ty (equal x
+//           addresses) and have consecutive tx (consecutive W columns), and staging walks K (x)
+//           or N (ws) with the lane index, so the hot loads are all of the fast kinds.
 
 struct Params {
   M: u32,       // rows of x and y
@@ -45,88 +49,69 @@ struct Params {
 
 const BM = {{BM}}u;
 const BN = {{BN}}u;
-const TM = {{TM}}u;
-const TN = {{TN}}u;
 const TK = {{TK}}u;
-const WX = BN / TN;
-const THREADS = (BM / TM) * (BN / TN);
-const BM4 = BM / 4u;
-const BN4 = BN / 4u;
-const TM4 = TM / 4u;
-const TN4 = TN / 4u;
+const WX = BN / 8u;
+const THREADS = (BM / 8u) * WX;
 
-// xs[k·BM4 + m/4][m%4] = x[m0+m, k0+k]; ws likewise for W rows.
-var<workgroup> xs: array<vec4<f32>, TK * BM4>;
-var<workgroup> ws: array<vec4<f32>, TK * BN4>;
+var<workgroup> xs: array<f32, BM * TK>; // xs[m·TK + k] = x[m0+m, k0+k]
+var<workgroup> ws: array<f32, TK * BN>; // ws[k·BN + n] = W[n0+n, k0+k]
 
+// Out-of-range reads load a clamped in-bounds address and are zeroed by select: no branches,
+// so SIMD lanes never diverge here.
 fn x_at(m: u32, k: u32) -> f32 {
-  if (m < P.M && k < P.K) { return x[P.x_off + m * P.K + k]; }
-  return 0.0;
+  let v = x[P.x_off + min(m, P.M - 1u) * P.K + min(k, P.K - 1u)];
+  return select(0.0, v, m < P.M && k < P.K);
 }
 
 #if W_F32
 fn w_at(n: u32, k: u32) -> f32 {
-  if (n < P.N && k < P.K) { return w[P.w_off + n * P.kw + k]; }
-  return 0.0;
+  let v = w[P.w_off + min(n, P.N - 1u) * P.kw + min(k, P.K - 1u)];
+  return select(0.0, v, n < P.N && k < P.K);
 }
 #elif W_F16
 // Elements 2j and 2j+1 of row n.
 fn w_pair(n: u32, j: u32) -> vec2<f32> {
-  if (n >= P.N || j >= P.kw) { return vec2<f32>(0.0); }
-  let v = unpack2x16float(w[P.w_off + n * P.kw + j]);
-  return select(vec2<f32>(v.x, 0.0), v, 2u * j + 1u < P.K);
+  let v = unpack2x16float(w[P.w_off + min(n, P.N - 1u) * P.kw + min(j, P.kw - 1u)]);
+  return select(vec2<f32>(0.0), v, vec2<bool>(n < P.N && 2u * j < P.K, n < P.N && 2u * j + 1u < P.K));
 }
 #elif W_Q8
 // Elements 4j..4j+3 of row n, dequantized (all four share one scale group: 32 % 4 == 0).
 fn w_quad(n: u32, j: u32) -> vec4<f32> {
-  if (n >= P.N || j >= P.kw) { return vec4<f32>(0.0); }
-  let q = bitcast<i32>(w[P.w_off + n * P.kw + j]);
-  let s = scales[P.s_off + n * P.groups + j / 8u];
+  let nc = min(n, P.N - 1u);
+  let jc = min(j, P.kw - 1u);
+  let q = bitcast<i32>(w[P.w_off + nc * P.kw + jc]);
+  let s = scales[P.s_off + nc * P.groups + jc / 8u];
   let v = vec4<f32>(f32(extractBits(q, 0u, 8u)), f32(extractBits(q, 8u, 8u)), f32(extractBits(q, 16u, 8u)), f32(extractBits(q, 24u, 8u))) * s;
   let k = 4u * j;
-  return select(vec4<f32>(0.0), v, vec4<u32>(k, k + 1u, k + 2u, k + 3u) < vec4<u32>(P.K));
+  return select(vec4<f32>(0.0), v, (vec4<u32>(k, k + 1u, k + 2u, k + 3u) < vec4<u32>(P.K)) & vec4<bool>(n < P.N));
 }
 #endif
 
 fn stage(m0: u32, n0: u32, k0: u32, lid: u32) {
-  for (var i = lid; i < TK * BM4; i += THREADS) {
-    let m = m0 + (i % BM4) * 4u;
-    let k = k0 + i / BM4;
-    xs[i] = vec4<f32>(x_at(m, k), x_at(m + 1u, k), x_at(m + 2u, k), x_at(m + 3u, k));
+  for (var i = lid; i < BM * TK; i += THREADS) {
+    xs[i] = x_at(m0 + i / TK, k0 + i % TK);
   }
 #if W_F32
-  for (var i = lid; i < TK * BN4; i += THREADS) {
-    let n = n0 + (i % BN4) * 4u;
-    let k = k0 + i / BN4;
-    ws[i] = vec4<f32>(w_at(n, k), w_at(n + 1u, k), w_at(n + 2u, k), w_at(n + 3u, k));
+  for (var i = lid; i < TK * BN; i += THREADS) {
+    ws[i] = w_at(n0 + i % BN, k0 + i / BN);
   }
 #elif W_F16
-  for (var i = lid; i < (TK / 2u) * BN4; i += THREADS) {
-    let c = i % BN4;
-    let kp = i / BN4;
-    let n = n0 + c * 4u;
-    let j = k0 / 2u + kp;
-    let a = w_pair(n, j);
-    let b = w_pair(n + 1u, j);
-    let d = w_pair(n + 2u, j);
-    let e = w_pair(n + 3u, j);
-    ws[(2u * kp) * BN4 + c] = vec4<f32>(a.x, b.x, d.x, e.x);
-    ws[(2u * kp + 1u) * BN4 + c] = vec4<f32>(a.y, b.y, d.y, e.y);
+  for (var i = lid; i < (TK / 2u) * BN; i += THREADS) {
+    let n = i % BN;
+    let jp = i / BN;
+    let v = w_pair(n0 + n, k0 / 2u + jp);
+    ws[(2u * jp) * BN + n] = v.x;
+    ws[(2u * jp + 1u) * BN + n] = v.y;
   }
 #elif W_Q8
-  for (var i = lid; i < (TK / 4u) * BN4; i += THREADS) {
-    let c = i % BN4;
-    let kq = i / BN4;
-    let n = n0 + c * 4u;
-    let j = k0 / 4u + kq;
-    let a = w_quad(n, j);
-    let b = w_quad(n + 1u, j);
-    let d = w_quad(n + 2u, j);
-    let e = w_quad(n + 3u, j);
-    ws[(4u * kq) * BN4 + c] = vec4<f32>(a.x, b.x, d.x, e.x);
-    ws[(4u * kq + 1u) * BN4 + c] = vec4<f32>(a.y, b.y, d.y, e.y);
-    ws[(4u * kq + 2u) * BN4 + c] = vec4<f32>(a.z, b.z, d.z, e.z);
-    ws[(4u * kq + 3u) * BN4 + c] = vec4<f32>(a.w, b.w, d.w, e.w);
+  for (var i = lid; i < (TK / 4u) * BN; i += THREADS) {
+    let n = i % BN;
+    let jq = i / BN;
+    let v = w_quad(n0 + n, k0 / 4u + jq);
+    ws[(4u * jq) * BN + n] = v.x;
+    ws[(4u * jq + 1u) * BN + n] = v.y;
+    ws[(4u * jq + 2u) * BN + n] = v.z;
+    ws[(4u * jq + 3u) * BN + n] = v.w;
   }
 #endif
 }
@@ -137,29 +122,60 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let m0 = wid.y * BM;
   let tx = lid % WX;
   let ty = lid / WX;
-  var acc: array<vec4<f32>, TM * TN4>; // acc[r·TN4 + c] = y[m0+ty·TM+r, n0+tx·TN+4c..+4]
+  // cR_h: row 8·ty+R, columns tx+WX·(4h..4h+3).
+  var c0_0 = vec4<f32>(0.0);
+  var c0_1 = vec4<f32>(0.0);
+  var c1_0 = vec4<f32>(0.0);
+  var c1_1 = vec4<f32>(0.0);
+  var c2_0 = vec4<f32>(0.0);
+  var c2_1 = vec4<f32>(0.0);
+  var c3_0 = vec4<f32>(0.0);
+  var c3_1 = vec4<f32>(0.0);
+  var c4_0 = vec4<f32>(0.0);
+  var c4_1 = vec4<f32>(0.0);
+  var c5_0 = vec4<f32>(0.0);
+  var c5_1 = vec4<f32>(0.0);
+  var c6_0 = vec4<f32>(0.0);
+  var c6_1 = vec4<f32>(0.0);
+  var c7_0 = vec4<f32>(0.0);
+  var c7_1 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < P.K; k0 += TK) {
     stage(m0, n0, k0, lid);
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      var a: array<vec4<f32>, TM4>;
-      var b: array<vec4<f32>, TN4>;
-      for (var i = 0u; i < TM4; i++) { a[i] = xs[kk * BM4 + ty * TM4 + i]; }
-      for (var i = 0u; i < TN4; i++) { b[i] = ws[kk * BN4 + tx * TN4 + i]; }
-      for (var r = 0u; r < TM; r++) {
-        let av = vec4<f32>(a[r / 4u][r % 4u]);
-        for (var c = 0u; c < TN4; c++) { acc[r * TN4 + c] = fma(av, b[c], acc[r * TN4 + c]); }
-      }
+      let xr = (8u * ty) * TK + kk;
+      let a0 = vec4<f32>(xs[xr], xs[xr + TK], xs[xr + 2u * TK], xs[xr + 3u * TK]);
+      let a1 = vec4<f32>(xs[xr + 4u * TK], xs[xr + 5u * TK], xs[xr + 6u * TK], xs[xr + 7u * TK]);
+      let wc = kk * BN + tx;
+      let b0 = vec4<f32>(ws[wc], ws[wc + WX], ws[wc + 2u * WX], ws[wc + 3u * WX]);
+      let b1 = vec4<f32>(ws[wc + 4u * WX], ws[wc + 5u * WX], ws[wc + 6u * WX], ws[wc + 7u * WX]);
+      c0_0 = fma(vec4<f32>(a0.x), b0, c0_0);
+      c0_1 = fma(vec4<f32>(a0.x), b1, c0_1);
+      c1_0 = fma(vec4<f32>(a0.y), b0, c1_0);
+      c1_1 = fma(vec4<f32>(a0.y), b1, c1_1);
+      c2_0 = fma(vec4<f32>(a0.z), b0, c2_0);
+      c2_1 = fma(vec4<f32>(a0.z), b1, c2_1);
+      c3_0 = fma(vec4<f32>(a0.w), b0, c3_0);
+      c3_1 = fma(vec4<f32>(a0.w), b1, c3_1);
+      c4_0 = fma(vec4<f32>(a1.x), b0, c4_0);
+      c4_1 = fma(vec4<f32>(a1.x), b1, c4_1);
+      c5_0 = fma(vec4<f32>(a1.y), b0, c5_0);
+      c5_1 = fma(vec4<f32>(a1.y), b1, c5_1);
+      c6_0 = fma(vec4<f32>(a1.z), b0, c6_0);
+      c6_1 = fma(vec4<f32>(a1.z), b1, c6_1);
+      c7_0 = fma(vec4<f32>(a1.w), b0, c7_0);
+      c7_1 = fma(vec4<f32>(a1.w), b1, c7_1);
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < TM; r++) {
-    let m = m0 + ty * TM + r;
+  let acc = array<vec4<f32>, 16>(c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1, c4_0, c4_1, c5_0, c5_1, c6_0, c6_1, c7_0, c7_1);
+  for (var r = 0u; r < 8u; r++) {
+    let m = m0 + 8u * ty + r;
     if (m >= P.M) { break; }
-    for (var c = 0u; c < TN; c++) {
-      let n = n0 + tx * TN + c;
+    for (var j = 0u; j < 8u; j++) {
+      let n = n0 + tx + WX * j;
       if (n >= P.N) { break; }
-      var v = acc[r * TN4 + c / 4u][c % 4u];
+      var v = acc[2u * r + j / 4u][j % 4u];
 #if BIAS
       v += bias[P.b_off + n];
 #endif

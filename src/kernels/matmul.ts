@@ -114,13 +114,13 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
     });
     return;
   }
-  const { BM, BN, TM, TN, TK } = tuning.matmul;
+  const { BM, BN, TK } = tuning.matmul;
   const gx = ceilDiv(N, BN);
   const gy = ceilDiv(M, BM);
   if (gx > maxWg || gy > maxWg) throw new KernelShapeError(KERNEL, `needs (${gx},${gy}) workgroups, over the device's ${maxWg} per dimension (${shapes})`);
   rec.dispatch({
     shader: 'matmul',
-    defines: { ...flags, BM, BN, TM, TN, TK },
+    defines: { ...flags, BM, BN, TK },
     uniforms: params.build(),
     bindings,
     workgroups: [gx, gy],

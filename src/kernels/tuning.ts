@@ -11,20 +11,27 @@ export const tuning = {
   groupnorm: { WG: 256 },
   /**
    * conv2d as an implicit GEMM: a TM (output channels) × TN (pixels) tile per workgroup, each
-   * thread RM × RN outputs; TK = CI × k² of the reduction per step (CI3 input channels for 3×3,
-   * CI1 for 1×1). Needs (TM/RM)·(TN/RN) to be a multiple of TN (each thread loads fixed pixels).
+   * thread 8 × 8 outputs (written out in the shader); TK = CI × k² of the reduction per step (CI3
+   * input channels for 3×3, CI1 for 1×1; halved while the tiles overflow workgroup memory).
+   * Needs (TM/8)·(TN/8) to be a multiple of TN/4. `narrow` serves Cout ≤ its TM (conv_out's 3).
+   * CI3 4 beat 1 and 2 on SwiftShader (fewer barriers per MAC).
    */
-  conv2d: { TM: 64, TN: 64, RM: 8, RN: 8, CI3: 2, CI1: 16 },
+  conv2d: { TM: 64, TN: 64, CI3: 4, CI1: 16, narrow: { TM: 16, TN: 128 } },
   /**
-   * Linear (matmul.wgsl): a BM × BN output tile per workgroup, TM × TN per thread (TN a multiple
-   * of 4, BM/TM·BN/TN threads), TK of the reduction staged in workgroup memory per step.
+   * Linear (matmul.wgsl): a BM × BN output tile per workgroup (multiples of 8; each thread owns
+   * an 8×8 block, unrolled in the shader), TK of the reduction staged in workgroup memory per
+   * step (a multiple of 4; (BM + BN)·TK·4 bytes must fit maxComputeWorkgroupStorageSize).
    */
-  matmul: { BM: 64, BN: 64, TM: 4, TN: 4, TK: 16 },
+  matmul: { BM: 64, BN: 64, TK: 32 },
   /**
    * Linear, matrix-vector path (matvec.wgsl) for M ≤ MAX_M: WG threads split K, COLS output
    * columns per workgroup, all M rows at once.
    */
   matvec: { WG: 64, COLS: 4, MAX_M: 4 },
+  /** Sampling (sample.wgsl): threads per workgroup (a power of two), one workgroup per row. */
+  sample: { WG: 64 },
+  /** CFG combine: threads per workgroup, one output logit each. */
+  cfgCombine: { WG: 256 },
   /**
    * Attention (attention.wgsl). Rows path: WG query rows per workgroup, one per thread, K/V
    * tiles of BK keys (a multiple of 4) per head dim: 2·BK·D·4 bytes of workgroup memory (16 KiB,
