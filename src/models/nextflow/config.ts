@@ -1,0 +1,164 @@
+/**
+ * The NextFlow-family model config (config.json of a model folder, see docs/model-format.md),
+ * parsed and checked. Field names follow the exported JSON; everything the engine needs is here.
+ */
+import { ModelConfigError } from '../../engine/errors';
+
+export interface NextFlowArch {
+  dim: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ffn: number;
+  rmsEps: number;
+  ropeTheta: number;
+  ropeSections: [number, number, number];
+  /** C of the multi-scale 3D RoPE: image cell (i, j) of an H×W grid sits at C(i+0.5)/H. */
+  ropeImageRange: number;
+}
+
+export interface NextFlowVocab {
+  size: number;
+  bos: number;
+  eos: number;
+  boi: number;
+  eoi: number;
+  null: number;
+  user?: number;
+  assistant?: number;
+  textStart: number;
+  textCount: number;
+  imageStart: number;
+  imageCount: number;
+}
+
+export interface NextFlowVq {
+  scales: number[];
+  codeDim: number;
+  codebookSize: number;
+  imageSize: number;
+  latentCh: number;
+  decWidths: [number, number, number];
+  decBlocks: number;
+  encWidths: [number, number, number];
+  encBlocks: number;
+  groups: number;
+}
+
+export interface NextFlowConfig {
+  name: string;
+  family: 'nextflow';
+  arch: NextFlowArch;
+  vocab: NextFlowVocab;
+  vq: NextFlowVq;
+  maxTextTokens: number;
+  sampling: { cfg: number; topK: number; topP: number; temperature: number };
+  files: { weights: string[]; tokenizer?: string };
+}
+
+type Json = Record<string, unknown>;
+
+function num(o: Json, key: string, where: string, opts: { int?: boolean; min?: number } = {}): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min)) {
+    throw new ModelConfigError(`${where}.${key} must be a${opts.int ? 'n integer' : ' number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function obj(o: Json, key: string, where: string): Json {
+  const v = o[key];
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModelConfigError(`${where}.${key} is missing`);
+  return v as Json;
+}
+
+function ints(o: Json, key: string, where: string, len?: number): number[] {
+  const v = o[key];
+  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0) || (len !== undefined && v.length !== len)) {
+    throw new ModelConfigError(`${where}.${key} must be an array of ${len ?? ''} non-negative integers, got ${JSON.stringify(v)}`);
+  }
+  return v as number[];
+}
+
+export function parseNextFlowConfig(json: unknown): NextFlowConfig {
+  if (!json || typeof json !== 'object') throw new ModelConfigError('config.json is not a JSON object');
+  const c = json as Json;
+  if (c.family !== 'nextflow') throw new ModelConfigError(`family "${String(c.family)}" is not "nextflow"`);
+  const a = obj(c, 'arch', 'config');
+  const v = obj(c, 'vocab', 'config');
+  const q = obj(c, 'vq', 'config');
+  const s = (c.sampling ?? {}) as Json;
+  const files = obj(c, 'files', 'config');
+  const arch: NextFlowArch = {
+    dim: num(a, 'dim', 'arch', { int: true, min: 1 }),
+    layers: num(a, 'layers', 'arch', { int: true, min: 1 }),
+    heads: num(a, 'heads', 'arch', { int: true, min: 1 }),
+    kvHeads: num(a, 'kv_heads', 'arch', { int: true, min: 1 }),
+    headDim: num(a, 'head_dim', 'arch', { int: true, min: 2 }),
+    ffn: num(a, 'ffn', 'arch', { int: true, min: 1 }),
+    rmsEps: num(a, 'rms_eps', 'arch', { min: 0 }),
+    ropeTheta: num(a, 'rope_theta', 'arch', { min: 1 }),
+    ropeSections: ints(a, 'rope_sections', 'arch', 3) as [number, number, number],
+    ropeImageRange: num(a, 'rope_image_range', 'arch', { min: 0 }),
+  };
+  if (arch.heads % arch.kvHeads) throw new ModelConfigError(`arch.heads=${arch.heads} is not a multiple of kv_heads=${arch.kvHeads}`);
+  if (arch.ropeSections.reduce((x, y) => x + y, 0) !== arch.headDim / 2) throw new ModelConfigError(`arch.rope_sections must sum to head_dim/2 = ${arch.headDim / 2}`);
+  const vocab: NextFlowVocab = {
+    size: num(v, 'size', 'vocab', { int: true, min: 1 }),
+    bos: num(v, 'bos', 'vocab', { int: true, min: 0 }),
+    eos: num(v, 'eos', 'vocab', { int: true, min: 0 }),
+    boi: num(v, 'boi', 'vocab', { int: true, min: 0 }),
+    eoi: num(v, 'eoi', 'vocab', { int: true, min: 0 }),
+    null: num(v, 'null', 'vocab', { int: true, min: 0 }),
+    user: typeof v.user === 'number' ? v.user : undefined,
+    assistant: typeof v.assistant === 'number' ? v.assistant : undefined,
+    textStart: num(v, 'text_start', 'vocab', { int: true, min: 0 }),
+    textCount: num(v, 'text_count', 'vocab', { int: true, min: 0 }),
+    imageStart: num(v, 'image_start', 'vocab', { int: true, min: 0 }),
+    imageCount: num(v, 'image_count', 'vocab', { int: true, min: 1 }),
+  };
+  if (vocab.imageStart + vocab.imageCount > vocab.size) throw new ModelConfigError('vocab image range runs past vocab.size');
+  const vq: NextFlowVq = {
+    scales: ints(q, 'scales', 'vq'),
+    codeDim: num(q, 'code_dim', 'vq', { int: true, min: 1 }),
+    codebookSize: num(q, 'codebook_size', 'vq', { int: true, min: 1 }),
+    imageSize: num(q, 'image_size', 'vq', { int: true, min: 1 }),
+    latentCh: num(q, 'latent_ch', 'vq', { int: true, min: 1 }),
+    decWidths: ints(q, 'dec_widths', 'vq', 3) as [number, number, number],
+    decBlocks: num(q, 'dec_blocks', 'vq', { int: true, min: 0 }),
+    encWidths: ints(q, 'enc_widths', 'vq', 3) as [number, number, number],
+    encBlocks: num(q, 'enc_blocks', 'vq', { int: true, min: 0 }),
+    groups: num(q, 'groups', 'vq', { int: true, min: 1 }),
+  };
+  if (vq.codebookSize !== vocab.imageCount) throw new ModelConfigError(`vq.codebook_size=${vq.codebookSize} differs from vocab.image_count=${vocab.imageCount}`);
+  const weights = files.weights;
+  if (!Array.isArray(weights) || !weights.every((w) => typeof w === 'string')) throw new ModelConfigError('files.weights must list the safetensors files');
+  return {
+    name: typeof c.name === 'string' ? c.name : 'model',
+    family: 'nextflow',
+    arch,
+    vocab,
+    vq,
+    maxTextTokens: num(c, 'max_text_tokens', 'config', { int: true, min: 1 }),
+    sampling: {
+      cfg: typeof s.cfg === 'number' ? s.cfg : 0,
+      topK: typeof s.top_k === 'number' ? s.top_k : 0,
+      topP: typeof s.top_p === 'number' ? s.top_p : 0,
+      temperature: typeof s.temperature === 'number' ? s.temperature : 1,
+    },
+    files: { weights: weights as string[], tokenizer: typeof files.tokenizer === 'string' ? files.tokenizer : undefined },
+  };
+}
+
+/** Tokens of every scale, and where each scale starts in a flat [Σ h·w] code buffer. */
+export function scaleLayout(scales: readonly number[]): { tokens: number[]; offsets: number[]; total: number } {
+  const tokens = scales.map((p) => p * p);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const t of tokens) {
+    offsets.push(total);
+    total += t;
+  }
+  return { tokens, offsets, total };
+}
