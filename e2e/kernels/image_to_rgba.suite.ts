@@ -1,14 +1,14 @@
 import { KernelShapeError } from '../../src/gpu/errors';
 import { recordImageToRgba } from '../../src/kernels/image_to_rgba';
 import { imageToRgbaRef } from '../../src/kernels/reference/image_to_rgba';
-import { expectEqual, expectThrows, MismatchError, type KernelSuite } from './harness';
+import { expectEqual, expectThrows, MismatchError, type KernelCase, type KernelSuite } from './harness';
 import { withBuffers } from './gpu-util';
 
 export const suite: KernelSuite = {
   name: 'image_to_rgba',
   tolerance: 'exact (each channel may differ by at most 1 where x·127.5 lands on .5 within float rounding; counted)',
   cases(rng) {
-    return [1, 3, 13, 64].map((side) => ({
+    const cases: KernelCase[] = [1, 3, 13, 64].map((side) => ({
       name: `H=W=${side}`,
       run: (ctx) =>
         withBuffers(ctx, async (t) => {
@@ -30,7 +30,8 @@ export const suite: KernelSuite = {
           }
           if (off > 2) expectEqual('rgba', got, want);
         }),
-    })).concat([
+    }));
+    cases.push(
       {
         name: 'too-small output raises KernelShapeError',
         run: (ctx) =>
@@ -40,6 +41,7 @@ export const suite: KernelSuite = {
             await expectThrows('small rgba', KernelShapeError, () => t.run((rec) => recordImageToRgba(rec, { img: I, rgba: O, H: 4, W: 4 })));
           }),
       },
-    ]);
+    );
+    return cases;
   },
 };
