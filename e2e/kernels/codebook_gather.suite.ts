@@ -14,15 +14,16 @@ async function gatherCase(ctx: GpuContext, rng: Rng, B: number, h: number, w: nu
     const HW = h * w;
     const codeOff = rng.int(0, 40);
     const cbOff = rng.int(0, 40);
-    const codes = new Uint32Array(codeOff + B * HW);
+    const stride = HW + (rng.next() < 0.5 ? 0 : rng.int(1, 7)); // [B, L] rows with other scales' codes between
+    const codes = new Uint32Array(codeOff + (B - 1) * stride + HW);
     for (let i = 0; i < codes.length; i++) codes[i] = rng.int(0, V - 1);
-    if (badCodes) for (let i = 0; i < B * HW; i += 2) codes[codeOff + i] = V + rng.int(0, 1000); // must clamp
+    if (badCodes) for (let i = codeOff; i < codes.length; i += 2) codes[i] = V + rng.int(0, 1000); // must clamp
     const cb = rng.floats(cbOff + V * C);
     const [Cd, Cb, O] = [t.upload(codes), t.upload(cb), t.empty(B * HW * C)];
     await t.run((rec) =>
-      recordCodebookGather(rec, { codes: Cd, codesOffset: codeOff, codebook: Cb, codebookOffset: cbOff, out: O, B, h, w, V, C, layout }),
+      recordCodebookGather(rec, { codes: Cd, codesOffset: codeOff, codesStride: stride, codebook: Cb, codebookOffset: cbOff, out: O, B, h, w, V, C, layout }),
     );
-    const want = codebookGatherRef(codes.subarray(codeOff), cb.subarray(cbOff), B, HW, V, C, layout);
+    const want = codebookGatherRef(codes.subarray(codeOff), cb.subarray(cbOff), B, HW, V, C, layout, stride);
     expectEqual(`gather ${layout}`, await t.readF32(O, B * HW * C), want);
   });
 }
@@ -63,6 +64,7 @@ export const suite: KernelSuite = {
           await expectThrows('codes too short', KernelShapeError, () => t.run((r) => recordCodebookGather(r, { ...args, codesOffset: 1 })));
           await expectThrows('codebook too short', KernelShapeError, () => t.run((r) => recordCodebookGather(r, { ...args, V: 11 })));
           await expectThrows('out too short', KernelShapeError, () => t.run((r) => recordCodebookGather(r, { ...args, C: 5, V: 8 })));
+          await expectThrows('stride < h·w', KernelShapeError, () => t.run((r) => recordCodebookGather(r, { ...args, codesStride: 15 })));
           await expectThrows('zero dim', KernelShapeError, () => t.run((r) => recordCodebookGather(r, { ...args, h: 0 })));
           await expectThrows('out aliases codebook', KernelShapeError, () => t.run((r) => recordCodebookGather(r, { ...args, out: cb, C: 1 })));
           await expectThrows('binding over limit', BufferTooLargeError, () => recordCodebookGather(tinyLimitRecorder(ctx, 32), args));

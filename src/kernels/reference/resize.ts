@@ -29,7 +29,7 @@ function cubicAxis(inN: number, outN: number): { idx: number[][]; w: number[][] 
   return { idx, w };
 }
 
-export function resizeBicubicRef(x: Float32Array, B: number, C: number, inH: number, inW: number, outH: number, outW: number, layout: Layout = 'nchw'): Float64Array {
+export function resizeBicubicRef(x: ArrayLike<number>, B: number, C: number, inH: number, inW: number, outH: number, outW: number, layout: Layout = 'nchw'): Float64Array {
   const out = new Float64Array(B * C * outH * outW);
   const ay = cubicAxis(inH, outH);
   const ax = cubicAxis(inW, outW);
@@ -50,7 +50,7 @@ export function resizeBicubicRef(x: Float32Array, B: number, C: number, inH: num
   return out;
 }
 
-export function resizeAreaRef(x: Float32Array, B: number, C: number, inH: number, inW: number, outH: number, outW: number, layout: Layout = 'nchw'): Float64Array {
+export function resizeAreaRef(x: ArrayLike<number>, B: number, C: number, inH: number, inW: number, outH: number, outW: number, layout: Layout = 'nchw'): Float64Array {
   const out = new Float64Array(B * C * outH * outW);
   for (let b = 0; b < B; b++)
     for (let c = 0; c < C; c++) {

@@ -1,0 +1,197 @@
+// 2D convolution, stride 1, "same" padding (k/2), NCHW, as an implicit GEMM with a fused epilogue:
+//   out[b, co, p] (= or +=) α·(Σ_{ci,ky,kx} W[co, ci, ky, kx]·x[b, ci, p + (ky,kx) − pad] + bias[co])
+//                           + β·skip[b, co, p]
+// which covers VAR's phi update f_hat += 0.5·h + 0.5·(conv3x3(h) + b) and ResBlock residuals.
+//
+// Bindings: 0 Params (uniform), 1 x f32 [B, Cin, H, W] (read), 2 w [Cout, Cin, KS, KS] at element
+//           offset wOff: f32, or f16 packed two per u32 (W_F16; element e in the low half of word
+//           e/2 when e is even), 3 bias [Cout] at element offset bOff, f32 or packed f16 (B_F16)
+//           (any buffer when !BIAS), 4 skip f32 [B, Cout, H, W] (any buffer when !SKIP),
+//           5 out f32 [B, Cout, H, W] (read_write).
+// Params:   B, Cin, Cout, H, W (pixels); wOff, bOff (elements, relative to the bound windows);
+//           alpha, beta (f32).
+// Dispatch: (ceil(H·W / TN), ceil(Cout / TM), B) workgroups of NT = (TM/8)·(TN/8) threads.
+// Algorithm: GEMM with M = Cout, N = H·W pixels, K = Cin·KS². Per step the workgroup stages
+//           TK = CI·KS² rows of K (CI input channels × all taps), weights as As[k][m] and the
+//           implicit im2col of x as Bs[k][n] (zeros outside the image, past Cin and past H·W),
+//           both as vec4s; each thread then accumulates 8 output channels × 8 pixels in
+//           registers. Each thread stages the same 4 pixels every step, so their (y, x) is
+//           computed once. Defines: KS (1 or 3), CI, TM, TN, W_F16, B_F16, BIAS, SKIP, ACCUM.
+
+struct Params {
+  B: u32,
+  Cin: u32,
+  Cout: u32,
+  H: u32,
+  W: u32,
+  wOff: u32,   // elements (f16 halves when W_F16)
+  bOff: u32,   // elements (f16 halves when B_F16)
+  alpha: f32,
+  beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+#if W_F16
+@group(0) @binding(2) var<storage, read> wt: array<u32>;
+#else
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
+#endif
+#if B_F16
+@group(0) @binding(3) var<storage, read> bias: array<u32>;
+#else
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+#endif
+@group(0) @binding(4) var<storage, read> skip: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+const KS = {{KS}}u;
+const KK = KS * KS;
+const PAD = i32(KS / 2u);
+const CI = {{CI}}u;
+const TK = CI * KK;
+const TM = {{TM}}u;
+const TN = {{TN}}u;
+const RM = 8u;                 // the 8×8 register tile is written out below
+const RN = 8u;
+const TM4 = TM / 4u;
+const TN4 = TN / 4u;
+const RN4 = RN / 4u;
+const WX = TN / RN;            // threads along pixels
+const NT = (TM / RM) * WX;     // threads per workgroup
+const ROW_STEP = NT / TN4;     // B rows between two stagings by the same thread
+
+var<workgroup> As: array<vec4<f32>, TK * TM4>;  // As[k·TM4 + m/4][m%4] = W[m0+m, k0+k]
+var<workgroup> Bs: array<vec4<f32>, TK * TN4>;  // Bs[k·TN4 + n/4][n%4] = im2col(x)[k0+k, n0+n]
+
+fn weight(e: u32) -> f32 {
+#if W_F16
+  let pair = unpack2x16float(wt[e >> 1u]);
+  return select(pair.x, pair.y, (e & 1u) == 1u);
+#else
+  return wt[e];
+#endif
+}
+
+fn biasAt(e: u32) -> f32 {
+#if B_F16
+  let pair = unpack2x16float(bias[e >> 1u]);
+  return select(pair.x, pair.y, (e & 1u) == 1u);
+#else
+  return bias[e];
+#endif
+}
+
+@compute @workgroup_size(NT)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let HW = P.H * P.W;
+  let K = P.Cin * KK;
+  let n0 = wid.x * TN;
+  let m0 = wid.y * TM;
+  let b = wid.z;
+  let tx = lid % WX;
+  let ty = lid / WX;
+
+  // The 4 pixels this thread stages into Bs, fixed for the whole K loop.
+  let g = lid % TN4;
+  let pix = vec4<u32>(n0 + 4u * g) + vec4<u32>(0u, 1u, 2u, 3u);
+  let pixOk = pix < vec4<u32>(HW);
+  let py = vec4<i32>(pix / vec4<u32>(P.W));
+  let px = vec4<i32>(pix % vec4<u32>(P.W));
+  let xBase = b * P.Cin * HW;
+
+  // Row r of the thread's 8×8 tile is (c{r}0, c{r}1): written out, because SwiftShader keeps a
+  // dynamically indexed private array in memory (about 5× slower than named registers).
+  var c00 = vec4<f32>(0.0);
+  var c01 = vec4<f32>(0.0);
+  var c10 = vec4<f32>(0.0);
+  var c11 = vec4<f32>(0.0);
+  var c20 = vec4<f32>(0.0);
+  var c21 = vec4<f32>(0.0);
+  var c30 = vec4<f32>(0.0);
+  var c31 = vec4<f32>(0.0);
+  var c40 = vec4<f32>(0.0);
+  var c41 = vec4<f32>(0.0);
+  var c50 = vec4<f32>(0.0);
+  var c51 = vec4<f32>(0.0);
+  var c60 = vec4<f32>(0.0);
+  var c61 = vec4<f32>(0.0);
+  var c70 = vec4<f32>(0.0);
+  var c71 = vec4<f32>(0.0);
+  for (var ci0 = 0u; ci0 < P.Cin; ci0 += CI) {
+    for (var e = lid; e < TK * TM4; e += NT) {
+      let r = e % TK;           // consecutive threads read consecutive k of one weight row
+      let mg = e / TK;
+      let ci = ci0 + r / KK;
+      let co = vec4<u32>(m0 + 4u * mg) + vec4<u32>(0u, 1u, 2u, 3u);
+      let ok = (co < vec4<u32>(P.Cout)) & vec4<bool>(ci < P.Cin);
+      let kIdx = ci0 * KK + r;
+      // Out-of-range lanes read a clamped in-range element and are zeroed by select.
+      let coc = min(co, vec4<u32>(P.Cout - 1u));
+      let kc = min(kIdx, K - 1u);
+      let v = vec4<f32>(weight(P.wOff + coc.x * K + kc), weight(P.wOff + coc.y * K + kc),
+                        weight(P.wOff + coc.z * K + kc), weight(P.wOff + coc.w * K + kc));
+      As[r * TM4 + mg] = select(vec4<f32>(0.0), v, ok);
+    }
+    for (var r = lid / TN4; r < TK; r += ROW_STEP) {
+      let ci = ci0 + r / KK;
+      let tap = r % KK;
+      let iy = py + vec4<i32>(i32(tap / KS) - PAD);
+      let ix = px + vec4<i32>(i32(tap % KS) - PAD);
+      let ok = pixOk & vec4<bool>(ci < P.Cin) & (iy >= vec4<i32>(0)) & (iy < vec4<i32>(i32(P.H))) &
+               (ix >= vec4<i32>(0)) & (ix < vec4<i32>(i32(P.W)));
+      let src = vec4<u32>(select(vec4<i32>(0), iy * i32(P.W) + ix, ok)) + vec4<u32>(xBase + min(ci, P.Cin - 1u) * HW);
+      let v = vec4<f32>(x[src.x], x[src.y], x[src.z], x[src.w]);
+      Bs[r * TN4 + g] = select(vec4<f32>(0.0), v, ok);
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < TK; k++) {
+      let a0 = As[k * TM4 + ty * 2u];
+      let a1 = As[k * TM4 + ty * 2u + 1u];
+      let b0 = Bs[k * TN4 + tx * 2u];
+      let b1 = Bs[k * TN4 + tx * 2u + 1u];
+      c00 = fma(vec4<f32>(a0.x), b0, c00);
+      c01 = fma(vec4<f32>(a0.x), b1, c01);
+      c10 = fma(vec4<f32>(a0.y), b0, c10);
+      c11 = fma(vec4<f32>(a0.y), b1, c11);
+      c20 = fma(vec4<f32>(a0.z), b0, c20);
+      c21 = fma(vec4<f32>(a0.z), b1, c21);
+      c30 = fma(vec4<f32>(a0.w), b0, c30);
+      c31 = fma(vec4<f32>(a0.w), b1, c31);
+      c40 = fma(vec4<f32>(a1.x), b0, c40);
+      c41 = fma(vec4<f32>(a1.x), b1, c41);
+      c50 = fma(vec4<f32>(a1.y), b0, c50);
+      c51 = fma(vec4<f32>(a1.y), b1, c51);
+      c60 = fma(vec4<f32>(a1.z), b0, c60);
+      c61 = fma(vec4<f32>(a1.z), b1, c61);
+      c70 = fma(vec4<f32>(a1.w), b0, c70);
+      c71 = fma(vec4<f32>(a1.w), b1, c71);
+    }
+    workgroupBarrier();
+  }
+
+  let acc = array<vec4<f32>, 16>(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+  for (var r = 0u; r < RM; r++) {
+    let co = m0 + ty * RM + r;
+    if (co >= P.Cout) { break; }
+#if BIAS
+    let bc = biasAt(P.bOff + co);
+#else
+    let bc = 0.0;
+#endif
+    let rowBase = (b * P.Cout + co) * HW;
+    for (var c = 0u; c < RN; c++) {
+      let p = n0 + tx * RN + c;
+      if (p >= HW) { break; }
+      let o = rowBase + p;
+      var v = P.alpha * (acc[r * RN4 + c / 4u][c % 4u] + bc);
+#if SKIP
+      v += P.beta * skip[o];
+#endif
+#if ACCUM
+      v += out[o];
+#endif
+      out[o] = v;
+    }
+  }
+}
