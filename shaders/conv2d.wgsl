@@ -12,11 +12,14 @@
 //           alpha, beta (f32).
 // Dispatch: (ceil(H·W / TN), ceil(Cout / TM), B) workgroups of NT = (TM/8)·(TN/8) threads.
 // Algorithm: GEMM with M = Cout, N = H·W pixels, K = Cin·KS². Per step the workgroup stages
-//           TK = CI·KS² rows of K (CI input channels × all taps), weights as As[k][m] and the
-//           implicit im2col of x as Bs[k][n] (zeros outside the image, past Cin and past H·W),
-//           both as vec4s; each thread then accumulates 8 output channels × 8 pixels in
-//           registers. Each thread stages the same 4 pixels every step, so their (y, x) is
-//           computed once. Defines: KS (1 or 3), CI, TM, TN, W_F16, B_F16, BIAS, SKIP, ACCUM.
+//           TK = CI·KS² rows of K (CI input channels × all taps), weights as As[k][m] (vec4s of 4
+//           channels) and the implicit im2col of x as Bs[k][n] (zeros outside the image, past
+//           Cin and past H·W); each thread then accumulates 8 output channels × 8 pixels in 16
+//           vec4 registers. Thread (tx, ty) owns channels m0+8·ty.. and pixels n0+tx+WX·j: on
+//           SwiftShader 4 neighbouring invocations are SIMD lanes and a load is one vector load
+//           only when the lanes' addresses are equal or consecutive, so neighbours share ty
+//           (equal As addresses) and read consecutive Bs columns. When NT is a multiple of TN
+//           each thread stages one fixed pixel column, so its (y, x) is computed once. Defines: KS (1 or 3), CI, TM, TN, W_F16, B_F16, BIAS, SKIP, ACCUM.
 
 struct Params {
   B: u32,
@@ -55,14 +58,12 @@ const TN = {{TN}}u;
 const RM = 8u;                 // the 8×8 register tile is written out below
 const RN = 8u;
 const TM4 = TM / 4u;
-const TN4 = TN / 4u;
-const RN4 = RN / 4u;
 const WX = TN / RN;            // threads along pixels
 const NT = (TM / RM) * WX;     // threads per workgroup
-const ROW_STEP = NT / TN4;     // B rows between two stagings by the same thread
+const FIXED_COL = NT % TN == 0u; // each thread stages one fixed pixel column
 
 var<workgroup> As: array<vec4<f32>, TK * TM4>;  // As[k·TM4 + m/4][m%4] = W[m0+m, k0+k]
-var<workgroup> Bs: array<vec4<f32>, TK * TN4>;  // Bs[k·TN4 + n/4][n%4] = im2col(x)[k0+k, n0+n]
+var<workgroup> Bs: array<f32, TK * TN>;          // Bs[k·TN + n] = im2col(x)[k0+k, n0+n]
 
 fn weight(e: u32) -> f32 {
 #if W_F16
@@ -92,16 +93,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let tx = lid % WX;
   let ty = lid / WX;
 
-  // The 4 pixels this thread stages into Bs, fixed for the whole K loop.
-  let g = lid % TN4;
-  let pix = vec4<u32>(n0 + 4u * g) + vec4<u32>(0u, 1u, 2u, 3u);
-  let pixOk = pix < vec4<u32>(HW);
-  let py = vec4<i32>(pix / vec4<u32>(P.W));
-  let px = vec4<i32>(pix % vec4<u32>(P.W));
+  // Staging of Bs: element e = r·TN + n goes to thread e % NT. When NT % TN == 0 the thread's
+  // column n is always lid % TN, and its pixel's (y, x) is computed here once.
+  let fixedN = lid % TN;
+  let fixedPix = n0 + fixedN;
+  let fixedY = i32(fixedPix / P.W);
+  let fixedX = i32(fixedPix % P.W);
   let xBase = b * P.Cin * HW;
 
-  // Row r of the thread's 8×8 tile is (c{r}0, c{r}1): written out, because SwiftShader keeps a
-  // dynamically indexed private array in memory (about 5× slower than named registers).
   var c00 = vec4<f32>(0.0);
   var c01 = vec4<f32>(0.0);
   var c10 = vec4<f32>(0.0);
@@ -133,46 +132,57 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
                         weight(P.wOff + coc.z * K + kc), weight(P.wOff + coc.w * K + kc));
       As[r * TM4 + mg] = select(vec4<f32>(0.0), v, ok);
     }
-    for (var r = lid / TN4; r < TK; r += ROW_STEP) {
+    for (var e = lid; e < TK * TN; e += NT) {
+      let r = e / TN;
+      let n = select(e % TN, fixedN, FIXED_COL);
+      let pix = select(n0 + n, fixedPix, FIXED_COL);
+      let py = select(i32(pix / P.W), fixedY, FIXED_COL);
+      let px = select(i32(pix % P.W), fixedX, FIXED_COL);
       let ci = ci0 + r / KK;
       let tap = r % KK;
-      let iy = py + vec4<i32>(i32(tap / KS) - PAD);
-      let ix = px + vec4<i32>(i32(tap % KS) - PAD);
-      let ok = pixOk & vec4<bool>(ci < P.Cin) & (iy >= vec4<i32>(0)) & (iy < vec4<i32>(i32(P.H))) &
-               (ix >= vec4<i32>(0)) & (ix < vec4<i32>(i32(P.W)));
-      let src = vec4<u32>(select(vec4<i32>(0), iy * i32(P.W) + ix, ok)) + vec4<u32>(xBase + min(ci, P.Cin - 1u) * HW);
-      let v = vec4<f32>(x[src.x], x[src.y], x[src.z], x[src.w]);
-      Bs[r * TN4 + g] = select(vec4<f32>(0.0), v, ok);
+      let iy = py + i32(tap / KS) - PAD;
+      let ix = px + i32(tap % KS) - PAD;
+      let ok = pix < HW && ci < P.Cin && iy >= 0 && iy < i32(P.H) && ix >= 0 && ix < i32(P.W);
+      // Out-of-range elements read a clamped in-range address and are zeroed by select.
+      let src = xBase + min(ci, P.Cin - 1u) * HW + u32(select(0, iy * i32(P.W) + ix, ok));
+      Bs[r * TN + n] = select(0.0, x[src], ok);
     }
     workgroupBarrier();
     for (var k = 0u; k < TK; k++) {
-      let a0 = As[k * TM4 + ty * 2u];
+      let a0 = As[k * TM4 + ty * 2u];       // channels 8·ty..+4 (equal across lanes)
       let a1 = As[k * TM4 + ty * 2u + 1u];
-      let b0 = Bs[k * TN4 + tx * 2u];
-      let b1 = Bs[k * TN4 + tx * 2u + 1u];
-      c00 = fma(vec4<f32>(a0.x), b0, c00);
-      c01 = fma(vec4<f32>(a0.x), b1, c01);
-      c10 = fma(vec4<f32>(a0.y), b0, c10);
-      c11 = fma(vec4<f32>(a0.y), b1, c11);
-      c20 = fma(vec4<f32>(a0.z), b0, c20);
-      c21 = fma(vec4<f32>(a0.z), b1, c21);
-      c30 = fma(vec4<f32>(a0.w), b0, c30);
-      c31 = fma(vec4<f32>(a0.w), b1, c31);
-      c40 = fma(vec4<f32>(a1.x), b0, c40);
-      c41 = fma(vec4<f32>(a1.x), b1, c41);
-      c50 = fma(vec4<f32>(a1.y), b0, c50);
-      c51 = fma(vec4<f32>(a1.y), b1, c51);
-      c60 = fma(vec4<f32>(a1.z), b0, c60);
-      c61 = fma(vec4<f32>(a1.z), b1, c61);
-      c70 = fma(vec4<f32>(a1.w), b0, c70);
-      c71 = fma(vec4<f32>(a1.w), b1, c71);
+      let bk = k * TN + tx;
+      let b0 = vec4<f32>(Bs[bk + 0u * WX]);
+      let b1 = vec4<f32>(Bs[bk + 1u * WX]);
+      let b2 = vec4<f32>(Bs[bk + 2u * WX]);
+      let b3 = vec4<f32>(Bs[bk + 3u * WX]);
+      let b4 = vec4<f32>(Bs[bk + 4u * WX]);
+      let b5 = vec4<f32>(Bs[bk + 5u * WX]);
+      let b6 = vec4<f32>(Bs[bk + 6u * WX]);
+      let b7 = vec4<f32>(Bs[bk + 7u * WX]);
+      c00 = fma(a0, b0, c00);
+      c01 = fma(a1, b0, c01);
+      c10 = fma(a0, b1, c10);
+      c11 = fma(a1, b1, c11);
+      c20 = fma(a0, b2, c20);
+      c21 = fma(a1, b2, c21);
+      c30 = fma(a0, b3, c30);
+      c31 = fma(a1, b3, c31);
+      c40 = fma(a0, b4, c40);
+      c41 = fma(a1, b4, c41);
+      c50 = fma(a0, b5, c50);
+      c51 = fma(a1, b5, c51);
+      c60 = fma(a0, b6, c60);
+      c61 = fma(a1, b6, c61);
+      c70 = fma(a0, b7, c70);
+      c71 = fma(a1, b7, c71);
     }
     workgroupBarrier();
   }
 
   let acc = array<vec4<f32>, 16>(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
-  for (var r = 0u; r < RM; r++) {
-    let co = m0 + ty * RM + r;
+  for (var r = 0u; r < 8u; r++) {
+    let co = m0 + ty * 8u + r;
     if (co >= P.Cout) { break; }
 #if BIAS
     let bc = biasAt(P.bOff + co);
@@ -180,11 +190,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let bc = 0.0;
 #endif
     let rowBase = (b * P.Cout + co) * HW;
-    for (var c = 0u; c < RN; c++) {
-      let p = n0 + tx * RN + c;
+    for (var j = 0u; j < 8u; j++) {
+      let p = n0 + tx + WX * j;
       if (p >= HW) { break; }
       let o = rowBase + p;
-      var v = P.alpha * (acc[r * RN4 + c / 4u][c % 4u] + bc);
+      var v = P.alpha * (acc[j * 2u + r / 4u][r % 4u] + bc);
 #if SKIP
       v += P.beta * skip[o];
 #endif

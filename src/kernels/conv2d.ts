@@ -47,8 +47,7 @@ const K = 'conv2d';
 function tiling(ctx: Recorder['ctx'], Cout: number, ksize: 1 | 3): { TM: number; TN: number; CI: number } {
   const t = tuning.conv2d;
   const { TM, TN } = Cout <= t.narrow.TM ? t.narrow : t;
-  const nt = (TM / 8) * (TN / 8);
-  if (TM % 8 || TN % 8 || nt % (TN / 4)) throw new Error(`tuning.conv2d ${JSON.stringify(t)} violates its constraints`);
+  if (TM % 8 || TN % 8) throw new Error(`tuning.conv2d ${JSON.stringify(t)} violates its constraints`);
   let CI: number = ksize === 3 ? t.CI3 : t.CI1;
   const bytes = (ci: number) => ci * ksize * ksize * (TM + TN) * 4;
   while (CI > 1 && bytes(CI) > ctx.limits.maxComputeWorkgroupStorageSize) CI = Math.floor(CI / 2);

@@ -13,7 +13,7 @@ export const tuning = {
    * conv2d as an implicit GEMM: a TM (output channels) × TN (pixels) tile per workgroup, each
    * thread 8 × 8 outputs (written out in the shader); TK = CI × k² of the reduction per step (CI3
    * input channels for 3×3, CI1 for 1×1; halved while the tiles overflow workgroup memory).
-   * Needs (TM/8)·(TN/8) to be a multiple of TN/4. `narrow` serves Cout ≤ its TM (conv_out's 3).
+   * TM, TN multiples of 8. `narrow` serves Cout ≤ its TM (conv_out's 3).
    * CI3 4 beat 1 and 2 on SwiftShader (fewer barriers per MAC).
    */
   conv2d: { TM: 64, TN: 64, CI3: 4, CI1: 16, narrow: { TM: 16, TN: 128 } },
