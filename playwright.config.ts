@@ -28,7 +28,7 @@ export default defineConfig({
     launchOptions: chromiumLaunch,
   },
   webServer: {
-    command: `npx vite --port ${PORT} --strictPort`,
+    command: `NEXTSCALE_NO_HMR=1 npx vite --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}/e2e/kernels/index.html`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

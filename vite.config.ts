@@ -9,7 +9,9 @@ const isolation = {
 };
 
 export default defineConfig({
-  server: { headers: isolation, port: 5173 },
+  // NEXTSCALE_NO_HMR=1 (the kernel tests' server): several people edit this tree while tests run,
+  // and a hot reload would wipe the test page mid-suite.
+  server: { headers: isolation, port: 5173, hmr: process.env.NEXTSCALE_NO_HMR ? false : undefined },
   preview: { headers: isolation, port: 4173 },
   worker: { format: 'es' },
   build: {
