@@ -1,0 +1,33 @@
+"""Loads and validates the training config, with clear errors for bad values."""
+import json
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _need(cond, msg):
+    if not cond:
+        raise ConfigError(msg)
+
+
+def validate(cfg):
+    for key in ("name", "seed", "data", "vq", "lm", "sampling"):
+        _need(key in cfg, f"config: missing top-level key {key!r}")
+    vq, lm = cfg["vq"], cfg["lm"]
+    _need(list(vq["scales"]) == sorted(set(vq["scales"])), "vq.scales must be strictly increasing")
+    _need(vq["scales"][-1] == 8, "vq.scales must end at the 8x8 latent grid")
+    _need(vq["latent_ch"] % 8 == 0 and all(w % 8 == 0 for w in vq["dec_widths"][:1]),
+          "vq channel counts must be divisible by the GroupNorm group count (8)")
+    _need(lm["head_dim"] == 64, "lm.head_dim must be 64 (the WebGPU attention kernels assume it)")
+    _need(lm["dim"] == lm["heads"] * lm["head_dim"], "lm.dim must equal heads * head_dim")
+    _need(lm["heads"] % lm["kv_heads"] == 0, "lm.heads must be a multiple of lm.kv_heads")
+    _need(sum(lm["rope_sections"]) == lm["head_dim"] // 2, "lm.rope_sections must sum to head_dim/2 pairs")
+    _need(0.0 <= lm["prompt_dropout"] < 1 and 0.0 <= lm["self_correct_prob"] <= 1, "probabilities must be in [0,1]")
+    _need(abs(sum(lm["mix"].values()) - 1.0) < 1e-6, "lm.mix weights must sum to 1")
+    return cfg
+
+
+def load(path):
+    with open(path) as f:
+        return validate(json.load(f))

@@ -1,0 +1,51 @@
+"""Builds (and caches under data/) the full image+caption dataset, deterministically from a seed."""
+import os
+import random
+
+import numpy as np
+
+from . import emoji, shapes
+
+EMOJI_VQ_HOLDOUT = 64  # emoji kept out of VQ training only, to report held-out reconstruction PSNR
+
+
+def build(seed, shape_variants, quick=False):
+    """Returns a dict of splits; each split = {"images": uint8 [N,64,64,3], "captions": [str]}."""
+    train, heldout, pairs = shapes.split_combos()
+    if quick:  # smoke runs: a small, still deterministic subset
+        r = random.Random(seed)
+        train, heldout, pairs = r.sample(train, 256), heldout[:32], pairs[:16]
+        shape_variants = 1
+    out = {}
+    for name, combos, variants, sub_seed in (("shapes_train", train, shape_variants, seed),
+                                             ("shapes_heldout", heldout, 1, seed + 1),
+                                             ("shapes_pairs", pairs, 1, seed + 2)):
+        imgs, caps, _ = shapes.build(combos, variants, sub_seed)
+        out[name] = {"images": imgs, "captions": caps}
+    e_imgs, e_caps = emoji.build()
+    if quick:
+        e_imgs, e_caps = e_imgs[::20], e_caps[::20]
+    order = random.Random(seed + 3).sample(range(len(e_caps)), len(e_caps))
+    vq_hold = set(order[:EMOJI_VQ_HOLDOUT if not quick else 4])
+    out["emoji"] = {"images": e_imgs, "captions": e_caps,
+                    "vq_heldout": np.array(sorted(vq_hold), dtype=np.int64)}
+    return out
+
+
+def load_or_build(cache_dir, seed, shape_variants, quick=False):
+    """Cached build: data/dataset_s{seed}_v{variants}[_quick].npz."""
+    tag = f"dataset_s{seed}_v{shape_variants}{'_quick' if quick else ''}"
+    path = os.path.join(cache_dir, tag + ".npz")
+    if os.path.exists(path):
+        z = np.load(path, allow_pickle=False)
+        out = {}
+        for key in z.files:
+            split, field = key.split("__")
+            out.setdefault(split, {})[field] = z[key] if field != "captions" else [str(c) for c in z[key]]
+        return out
+    data = build(seed, shape_variants, quick)
+    os.makedirs(cache_dir, exist_ok=True)
+    flat = {f"{s}__{f}": (np.array(v) if f == "captions" else v) for s, d in data.items() for f, v in d.items()}
+    np.savez(path + ".tmp.npz", **flat)
+    os.replace(path + ".tmp.npz", path)
+    return data

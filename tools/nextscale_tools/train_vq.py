@@ -1,0 +1,93 @@
+"""Stage 1: train the multi-scale VQ tokenizer (MSE + VQ losses, dead-code restarts), time-boxed, resumable."""
+import os
+import time
+
+import numpy as np
+import torch
+
+from .vq import MultiScaleVQ, psnr, to_uint8, to_unit
+
+
+def vq_train_images(data):
+    """Training pool: train shapes + emoji except the VQ-held-out ones. Returns (shapes, emoji) uint8 arrays."""
+    e = data["emoji"]
+    keep = np.setdiff1d(np.arange(len(e["captions"])), e["vq_heldout"])
+    return data["shapes_train"]["images"], e["images"][keep]
+
+
+@torch.no_grad()
+def heldout_psnr(vq, data, limit=256):
+    vq.eval()
+    out = {}
+    e = data["emoji"]
+    for name, imgs in (("shapes", data["shapes_heldout"]["images"][:limit]), ("emoji", e["images"][e["vq_heldout"]])):
+        z = vq.encoder(to_unit(imgs))
+        f_hat, _, _, _ = vq.quantize(z)
+        out[name] = psnr(to_uint8(vq.decoder(f_hat)), imgs)
+    vq.train()
+    return out
+
+
+def _restart_dead_codes(vq, usage_K, resid, gen):
+    """Codes unused since the last restart get random current residual vectors (keeps all 512 in play)."""
+    dead = (usage_K == 0).nonzero().flatten()
+    if len(dead) == 0:
+        return 0
+    pool_ND = torch.cat([r.permute(0, 2, 3, 1).reshape(-1, r.shape[1]) for r in resid]).detach()
+    pick = torch.randint(0, pool_ND.shape[0], (len(dead),), generator=gen)
+    vq.codebook.weight.data[dead] = pool_ND[pick] + 0.01 * torch.randn(len(dead), pool_ND.shape[1], generator=gen)
+    return len(dead)
+
+
+def train_vq(cfg_vq, data, run_dir, seed, log=print):
+    """Trains until cfg minutes/max_steps; checkpoints to run_dir/vq.pt. Returns the trained MultiScaleVQ."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    vq = MultiScaleVQ(cfg_vq)
+    opt = torch.optim.Adam(vq.parameters(), lr=cfg_vq["lr"], betas=(0.9, 0.99))
+    path = os.path.join(run_dir, "vq.pt")
+    step, elapsed = 0, 0.0
+    if os.path.exists(path):
+        ck = torch.load(path)
+        vq.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        if ck.get("done"):
+            log(f"vq: loaded finished checkpoint (step {step})")
+            return vq
+    shapes_u8, emoji_u8 = vq_train_images(data)
+    B = cfg_vq["batch"]
+    n_emoji = int(round(B * cfg_vq["emoji_fraction"]))
+    usage_K = torch.zeros(cfg_vq["codebook_size"])
+    budget = cfg_vq["minutes"] * 60
+    t0, last_ck = time.time() - elapsed, time.time()
+    while step < cfg_vq["max_steps"] and time.time() - t0 < budget:
+        si = torch.randint(0, len(shapes_u8), (B - n_emoji,), generator=gen).numpy()
+        ei = torch.randint(0, len(emoji_u8), (n_emoji,), generator=gen).numpy()
+        x = to_unit(np.concatenate([shapes_u8[si], emoji_u8[ei]]))
+        z = vq.encoder(x)
+        f_hat, codes, _, resid = vq.quantize(z)
+        vq_loss = torch.nn.functional.mse_loss(f_hat, z.detach()) + 0.25 * torch.nn.functional.mse_loss(z, f_hat.detach())
+        recon = vq.decoder(z + (f_hat - z).detach())
+        rec_loss = torch.nn.functional.mse_loss(recon, x)
+        loss = rec_loss + vq_loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        for c in codes:
+            usage_K += torch.bincount(c.flatten(), minlength=usage_K.numel()).float()
+        step += 1
+        if step % cfg_vq["dead_code_every"] == 0:
+            n_dead = _restart_dead_codes(vq, usage_K, resid, gen) if time.time() - t0 < 0.8 * budget else 0
+            used = int((usage_K > 0).sum())
+            usage_K.zero_()
+            log(f"vq step {step} t={time.time() - t0:.0f}s rec={rec_loss.item():.4f} vq={vq_loss.item():.4f} "
+                f"used={used} restarted={n_dead}")
+        if time.time() - last_ck > 180:
+            torch.save({"model": vq.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": time.time() - t0}, path)
+            last_ck = time.time()
+    scores = heldout_psnr(vq, data)
+    log(f"vq done: {step} steps, held-out PSNR shapes {scores['shapes']:.2f} dB emoji {scores['emoji']:.2f} dB")
+    torch.save({"model": vq.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": time.time() - t0,
+                "done": True, "psnr": scores}, path)
+    return vq

@@ -1,0 +1,75 @@
+"""Train nextscale-tiny: stage 1 VQ tokenizer, stage 2 tokenize the dataset, stage 3 the unified decoder.
+
+  /usr/bin/python3 tools/train.py                      # full recipe (tools/configs/tiny.json), resumes from runs/
+  /usr/bin/python3 tools/train.py --quick              # ~1 minute smoke run in a temp dir (CI)
+  /usr/bin/python3 tools/train.py --stage vq           # only the tokenizer stage
+Every stage resumes from its latest checkpoint in the run dir, so the recipe can continue across sessions.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # must be set before torch loads OpenBLAS
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch  # noqa: E402
+
+from nextscale_tools import config as cfgmod  # noqa: E402
+from nextscale_tools.dataset import load_or_build  # noqa: E402
+from nextscale_tools.train_vq import train_vq  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def quick_overrides(cfg):
+    """Tiny, fast settings for the smoke run; same code path as the full recipe."""
+    cfg["vq"].update(minutes=0.25, max_steps=15, batch=8, dead_code_every=5)
+    cfg["lm"].update(minutes=0.5, max_steps=12, batch=4, layers=1, ffn=128, warmup=2, checkpoint_minutes=0.1)
+    return cfg
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default=os.path.join(REPO, "tools", "configs", "tiny.json"))
+    ap.add_argument("--run-dir", default=None, help="default: runs/<name> (or a temp dir with --quick)")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--stage", choices=["all", "vq", "tokenize", "lm"], default="all")
+    ap.add_argument("--threads", type=int, default=1, help="1 is far faster than 2 on a contended box (OpenMP barriers)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = cfgmod.load(args.config)
+    if args.quick:
+        cfg = quick_overrides(cfg)
+    run_dir = args.run_dir or (tempfile.mkdtemp(prefix="nextscale-quick-") if args.quick
+                               else os.path.join(REPO, "runs", cfg["name"]))
+    os.makedirs(run_dir, exist_ok=True)
+    log_path = os.path.join(run_dir, "train.log")
+
+    def log(msg):
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        with open(log_path, "a") as f:
+            f.write(line + "\n")
+
+    log(f"run dir {run_dir}")
+    data_dir = os.path.join(run_dir, "data") if args.quick else os.path.join(REPO, "data")
+    data = load_or_build(data_dir, cfg["seed"], cfg["data"]["shape_variants"], quick=args.quick)
+    log("data: " + ", ".join(f"{k}={len(v['captions'])}" for k, v in data.items()))
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    vq = train_vq(cfg["vq"], data, run_dir, cfg["seed"], log)
+    if args.stage == "vq":
+        return run_dir
+    from nextscale_tools.tokenize_data import load_or_tokenize
+    from nextscale_tools.train_lm import train_lm
+    tokens = load_or_tokenize(vq, data, cfg, run_dir, log)
+    if args.stage == "tokenize":
+        return run_dir
+    train_lm(cfg, vq, tokens, run_dir, log, data=data)
+    return run_dir
+
+
+if __name__ == "__main__":
+    main()
