@@ -1,0 +1,97 @@
+/**
+ * WorkerEngine: the Engine interface, served by an engine in a Web Worker (src/worker/worker-entry.ts)
+ * through Comlink. Callers use it exactly like the in-thread engine: same options, events, results
+ * and typed errors (rebuilt by class on this side), while every GPU dispatch stays off the main thread.
+ */
+import { proxy, wrap, type Remote } from 'comlink';
+import type { CachedModel, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
+import { CancelledError, NextscaleError } from '../engine/errors';
+import { installErrorTransfer } from './errors';
+import type { EngineHost } from './host';
+
+/** The worker stopped (failed to start, crashed, or was terminated); create a new engine. */
+export class WorkerCrashedError extends NextscaleError {
+  constructor(detail: string) {
+    super('E_WORKER', `The engine's Web Worker stopped: ${detail}. Reload the page (or create a new engine); if it happens again, check the browser console.`);
+  }
+}
+
+export interface WorkerEngineOptions {
+  /** An already created worker running worker-entry.ts (default: a new module worker). */
+  worker?: Worker;
+}
+
+export class WorkerEngine implements Engine {
+  private readonly worker: Worker;
+  private readonly remote: Remote<EngineHost>;
+  private nextId = 1;
+  private crashed?: WorkerCrashedError;
+  private readonly pending = new Set<(e: Error) => void>();
+
+  constructor(opts: WorkerEngineOptions = {}) {
+    installErrorTransfer();
+    this.worker = opts.worker ?? new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module', name: 'nextscale-engine' });
+    this.remote = wrap<EngineHost>(this.worker);
+    // Comlink never settles calls to a dead worker; fail them with a typed error instead of hanging.
+    this.worker.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      this.fail(ev.message || 'the worker script failed to load or threw at top level');
+    });
+    this.worker.addEventListener('messageerror', () => this.fail('a message could not be deserialized'));
+  }
+
+  loadModel(urlOrId: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+    const { onProgress, signal, ...rest } = opts;
+    return this.call(signal, 'Loading the model', (id) =>
+      this.remote.loadModel(urlOrId, rest, id, onProgress ? proxy(onProgress) : undefined),
+    );
+  }
+
+  generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
+    const { signal, ...rest } = opts;
+    return this.call(signal, 'Generating the image', (id) => this.remote.generateImage(rest, id, onEvent ? proxy(onEvent) : undefined)) as Promise<ImageResult>;
+  }
+
+  listCachedModels(): Promise<CachedModel[]> {
+    return this.call(undefined, '', () => this.remote.listCachedModels());
+  }
+
+  deleteCachedModel(id: string): Promise<void> {
+    return this.call(undefined, '', () => this.remote.deleteCachedModel(id));
+  }
+
+  /** Frees the GPU resources in the worker; the worker stays and can load a model again. */
+  dispose(): Promise<void> {
+    return this.call(undefined, '', () => this.remote.dispose());
+  }
+
+  /** Stop the worker for good (dispose() first to free the GPU cleanly). */
+  terminate(): void {
+    this.worker.terminate();
+    this.fail('terminate() was called');
+  }
+
+  /** One remote call: forwards cancellation by request id and fails fast if the worker dies. */
+  private async call<T>(signal: AbortSignal | undefined, what: string, fn: (requestId: number) => Promise<T>): Promise<T> {
+    if (this.crashed) throw this.crashed;
+    if (signal?.aborted) throw new CancelledError(what);
+    const id = this.nextId++;
+    const onAbort = () => void this.remote.cancel(id).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let reject!: (e: Error) => void;
+    const dead = new Promise<never>((_, r) => (reject = r));
+    this.pending.add(reject);
+    try {
+      return await Promise.race([fn(id), dead]);
+    } finally {
+      this.pending.delete(reject);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private fail(detail: string): void {
+    this.crashed ??= new WorkerCrashedError(detail);
+    for (const reject of this.pending) reject(this.crashed);
+    this.pending.clear();
+  }
+}

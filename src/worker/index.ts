@@ -1,0 +1,23 @@
+/** Creating an engine: in a Web Worker by default, in the calling thread where Workers are missing. */
+import type { Engine } from '../engine/types';
+import { WorkerEngine, WorkerCrashedError, type WorkerEngineOptions } from './client';
+import { registerErrorClass } from './errors';
+
+export { WorkerEngine, WorkerCrashedError, type WorkerEngineOptions };
+export { registerErrorClass, installErrorTransfer } from './errors';
+
+registerErrorClass(WorkerCrashedError);
+
+export interface CreateEngineOptions {
+  /** Run the engine in a Web Worker (default true; falls back to the calling thread without Workers). */
+  worker?: boolean;
+}
+
+export async function createEngine(opts: CreateEngineOptions = {}): Promise<Engine> {
+  const useWorker = opts.worker ?? true;
+  if (useWorker && typeof Worker !== 'undefined') return new WorkerEngine();
+  if (useWorker) console.info('nextscale: Web Workers are not available here; running the engine in this thread.');
+  // @ts-ignore -- src/engine/engine.ts is being written; drop this line once it has landed.
+  const { InThreadEngine } = await import('../engine/engine');
+  return new InThreadEngine();
+}
