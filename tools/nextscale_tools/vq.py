@@ -4,6 +4,7 @@ Encoder/decoder use only: conv 3x3 (stride 1, pad 1) and 1x1, GroupNorm(affine),
 pool, depth-to-space (pixel shuffle), residual add. Channels stay tiny at high resolution; the heavy
 layers run on the 8x8 latent grid, so the decoder costs ~60 MFLOP per 64x64 image.
 """
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -145,7 +146,7 @@ class MultiScaleVQ(nn.Module):
 
 def to_unit(img_NHW3_uint8):
     """uint8 HWC -> float [-1, 1] NCHW (the tokenizer's pixel convention)."""
-    return torch.from_numpy(img_NHW3_uint8).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return torch.from_numpy(np.array(img_NHW3_uint8)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 def to_uint8(img_B3HW):

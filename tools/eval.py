@@ -1,0 +1,97 @@
+"""Quality of an exported model: held-out shape prompts scored by the procedural checker, greedy captions
+of held-out images, and an emoji contact sheet.
+
+  /usr/bin/python3 tools/eval.py [--model models/nextscale-tiny] [--n 60] [--docs docs]
+Writes docs/nextscale-tiny-eval.json, docs/nextscale-tiny-emoji.png and docs/nextscale-tiny-shapes.png.
+"""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from nextscale_tools import checker, shapes  # noqa: E402
+from nextscale_tools.loader import load_runner  # noqa: E402
+from nextscale_tools.palette import shape_caption  # noqa: E402
+from nextscale_tools.vq import to_unit  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EMOJI_PROMPTS = ["red apple", "dog face", "snowman", "cat face", "sun", "rocket", "pizza", "grinning face",
+                 "red heart", "banana", "rainbow", "t-rex", "christmas tree", "octopus", "fire", "house"]
+
+
+def contact_sheet(images, labels, cols, path):
+    cell_w, cell_h = 96, 84
+    rows = (len(images) + cols - 1) // cols
+    sheet = Image.new("RGB", (cols * cell_w, rows * cell_h), (255, 255, 255))
+    d = ImageDraw.Draw(sheet)
+    for k, (img, lab) in enumerate(zip(images, labels)):
+        x, y = (k % cols) * cell_w, (k // cols) * cell_h
+        sheet.paste(Image.fromarray(img), (x + 16, y + 2))
+        d.text((x + 2, y + 68), lab[:16], fill=(0, 0, 0))
+    sheet.save(path)
+
+
+def eval_t2i(runner, smp, combos):
+    imgs = [runner.generate(shape_caption(*c), seed=i, cfg=smp["cfg"], temperature=smp["temperature"],
+                            top_k=smp["top_k"], top_p=smp["top_p"])[2] for i, c in enumerate(combos)]
+    return checker.score(imgs, combos), imgs
+
+
+def eval_captions(runner, combos):
+    rng = random.Random(99)
+    right = 0
+    examples = []
+    for c in combos:
+        img = shapes.render(c, rng)
+        with torch.no_grad():
+            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(img[None])))
+        flat = [v for x in codes for v in x.flatten().tolist()]
+        text = runner.vocab.decode(runner.caption(flat))
+        right += text == shape_caption(*c)
+        if len(examples) < 5:
+            examples.append({"true": shape_caption(*c), "pred": text})
+    return 100.0 * right / max(len(combos), 1), examples
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=os.path.join(REPO, "models", "nextscale-tiny"))
+    ap.add_argument("--n", type=int, default=60, help="held-out prompts per split")
+    ap.add_argument("--docs", default=os.path.join(REPO, "docs"))
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    t0 = time.time()
+    runner, mc = load_runner(a.model)
+    smp = mc["sampling"]
+    _, heldout, pairs = shapes.split_combos()
+    pick = random.Random(5)
+    ho = pick.sample(heldout, min(a.n, len(heldout)))
+    pr = pick.sample(pairs, min(a.n // 2, len(pairs)))
+    res = {"sampling": smp, "n_heldout": len(ho), "n_pairs": len(pr)}
+    res["t2i_heldout"], ho_imgs = eval_t2i(runner, smp, ho)
+    res["t2i_heldout_pairs"], _ = eval_t2i(runner, smp, pr)
+    res["caption_heldout"], res["caption_examples"] = eval_captions(runner, ho)
+    res["caption_heldout_pairs"], _ = eval_captions(runner, pr)
+    emoji = [runner.generate(p, seed=0, cfg=smp["cfg"], temperature=smp["temperature"], top_k=smp["top_k"],
+                             top_p=smp["top_p"])[2] for p in EMOJI_PROMPTS]
+    os.makedirs(a.docs, exist_ok=True)
+    contact_sheet(emoji, EMOJI_PROMPTS, 8, os.path.join(a.docs, "nextscale-tiny-emoji.png"))
+    contact_sheet(ho_imgs[:16], [" ".join(shape_caption(*c).split()[1:4]) for c in ho[:16]], 8,
+                  os.path.join(a.docs, "nextscale-tiny-shapes.png"))
+    res["seconds"] = round(time.time() - t0)
+    with open(os.path.join(a.docs, "nextscale-tiny-eval.json"), "w") as f:
+        json.dump(res, f, indent=1)
+        f.write("\n")
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Shapes world: split, caption format, deterministic rendering, checker agrees with ground truth."""
+import os
+import random
+import sys
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from nextscale_tools import checker, shapes  # noqa: E402
+from nextscale_tools.palette import shape_caption  # noqa: E402
+
+
+class TestShapes(unittest.TestCase):
+    def test_split(self):
+        train, held, pairs = shapes.split_combos()
+        self.assertEqual(len(train) + len(held) + len(pairs), len(shapes.all_combos()))
+        self.assertFalse(set(train) & set(held) or set(train) & set(pairs))
+        self.assertTrue(all(c[1] != c[4] for c in train + held + pairs))
+        self.assertEqual(shapes.split_combos(), (train, held, pairs))
+
+    def test_caption(self):
+        self.assertEqual(shape_caption("large", "red", "circle", "center", "blue"),
+                         "a large red circle in the center on a blue background")
+        self.assertEqual(shape_caption("small", "pink", "square", "top left", "gray"),
+                         "a small pink square at the top left on a gray background")
+
+    def test_deterministic(self):
+        combos = shapes.split_combos()[0][:40]
+        a = shapes.build(combos, 2, seed=3)
+        b = shapes.build(combos, 2, seed=3)
+        self.assertTrue(np.array_equal(a[0], b[0]))
+        self.assertEqual(a[1], b[1])
+        self.assertEqual(a[0].shape, (80, 64, 64, 3))
+
+    def test_checker_on_ground_truth(self):
+        _, held, _ = shapes.split_combos()
+        rng = random.Random(0)
+        imgs = [shapes.render(c, rng) for c in held[:120]]
+        self.assertEqual(checker.score(imgs, held[:120]), {"bg": 100.0, "color": 100.0, "shape": 100.0, "position": 100.0})
+
+
+if __name__ == "__main__":
+    unittest.main()

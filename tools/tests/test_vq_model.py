@@ -1,0 +1,86 @@
+"""VQ quantize/dequantize shapes, block upsample matrix, block-causal decoder, safetensors round trip."""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from nextscale_tools import safetensors_io  # noqa: E402
+from nextscale_tools.model import NextScaleDecoder  # noqa: E402
+from nextscale_tools.seq import block_upsample_matrix, collate, gather_block_feats, t2i_layout  # noqa: E402
+from nextscale_tools.vocab import Vocab  # noqa: E402
+from nextscale_tools.vq import MultiScaleVQ  # noqa: E402
+
+CFG = json.load(open(os.path.join(os.path.dirname(__file__), "..", "configs", "tiny.json")))
+SCALES = CFG["vq"]["scales"]
+
+
+class TestVQ(unittest.TestCase):
+    def test_quantize_shapes_and_dequantize(self):
+        torch.manual_seed(0)
+        vq = MultiScaleVQ(CFG["vq"]).eval()
+        x = torch.rand(2, 3, 64, 64) * 2 - 1
+        with torch.no_grad():
+            z = vq.encoder(x)
+            self.assertEqual(tuple(z.shape), (2, 32, 8, 8))
+            f_hat, codes, tops, _ = vq.quantize(z, topk=3)
+            self.assertEqual([tuple(c.shape) for c in codes], [(2, s, s) for s in SCALES])
+            self.assertEqual(tuple(tops[2].shape), (2, 3, 3, 3))
+            self.assertTrue(torch.equal(tops[2][..., 0], codes[2]))
+            self.assertTrue(torch.allclose(vq.codes_to_fhat(codes), f_hat, atol=1e-5))
+            self.assertEqual(tuple(vq.decode_codes(codes).shape), (2, 3, 64, 64))
+
+    def test_block_upsample_matrix_is_bicubic(self):
+        M = block_upsample_matrix(SCALES)
+        E = torch.randn(512, 32)
+        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES[:-1])))
+        feats = M @ E[codes]
+        # block s=2 (3x3) comes from scale 1 (2x2) codes, which sit at offset 1 of the input codes
+        prev = E[codes[0, 1:5]].t().reshape(1, 32, 2, 2)
+        ref = F.interpolate(prev, size=(3, 3), mode="bicubic", align_corners=False).reshape(32, 9).t()
+        self.assertTrue(torch.allclose(feats[0, 4:13], ref, atol=1e-5))
+
+
+class TestDecoder(unittest.TestCase):
+    def test_block_causal(self):
+        """Outputs up to block s must not change when later blocks are appended."""
+        torch.manual_seed(0)
+        lm = dict(CFG["lm"], layers=1)
+        vocab = Vocab(["a", "red", "circle"], 512)
+        model = NextScaleDecoder(lm, vocab.size, len(SCALES), 32).eval()
+        M = block_upsample_matrix(SCALES)
+        E = torch.randn(512, 32)
+        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES[:-1])))
+        outs = []
+        for upto in (3, 6):
+            lay, p0 = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, upto)
+            ids, scale, pos, group, slot = collate([lay], vocab.pad)
+            with torch.no_grad():
+                outs.append(model(ids, gather_block_feats(M, E, codes, slot), scale, pos, group))
+        n = outs[0].shape[1]
+        self.assertTrue(torch.allclose(outs[0], outs[1][:, :n], atol=1e-5))
+        self.assertEqual(p0, 5)
+        self.assertEqual(lay.pos[p0], (5 + 8 * 0.25, 5 + 8 * 0.25, 6))  # scale 1 (2x2), cell (0, 0)
+
+
+class TestSafetensors(unittest.TestCase):
+    def test_round_trip_f16(self):
+        t = {"b.w": torch.randn(3, 5), "a": torch.arange(7.0)}
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "x.safetensors")
+            safetensors_io.save(p, t, "F16", {"k": 1})
+            back, meta = safetensors_io.load(p)
+            with open(p, "rb") as f:
+                raw = f.read()
+        self.assertEqual(meta, {"k": "1"})
+        self.assertEqual(int.from_bytes(raw[:8], "little") % 8, 0)
+        for k in t:
+            self.assertTrue(torch.equal(back[k], t[k].half().float()))
+
+
+if __name__ == "__main__":
+    unittest.main()
