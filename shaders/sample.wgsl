@@ -10,11 +10,13 @@
 // Algorithm, every pass re-reading the row from global memory (V up to 152064 does not fit in
 // workgroup memory, each thread loops over ⌈V/WG⌉ entries):
 //   1. argmax of the combined logits (lowest index among ties); temperature 0 writes it and stops.
-//   2. top-k: the k-th largest l = l/T is found by building its order-preserving u32 key bit by bit
-//      from the top (32 counting passes): the largest key x with #{key_i ≥ x} ≥ k. No sort.
+//   2. top-k: the k-th largest l = l/T is found by building its order-preserving u32 key 4 bits at
+//      a time from the top (8 passes, a 16-bin count of the next digit each): the largest key x
+//      with #{key_i ≥ x} ≥ k. No sort.
 //   3. e_i = exp(l_i − max) over the kept set, S = Σe.
-//   4. top-p: the same bit-by-bit search on the bits of e (positive floats order like u32): the
-//      largest x with Σ_{e_i ≥ x} e_i ≥ p·S (31 passes), which is the spec's τp scaled by S.
+//   4. top-p: the same digit search on the bits of e (positive floats order like u32), summing
+//      masses instead of counting: the largest x with Σ_{e_i ≥ x} e_i ≥ p·S (8 passes), which is
+//      the spec's τp scaled by S.
 //   5. draw: each thread sums a contiguous chunk, an exclusive prefix sum over the chunk sums
 //      gives every chunk its start, goal = uniform·total, and the first index whose running sum
 //      is > goal wins (atomicMin); none (rounding) → the last kept index.
@@ -68,6 +70,10 @@ const NONE = 0xffffffffu;
 // reduction's writes can't race the previous one's reads.
 var<workgroup> part_f: array<array<f32, {{WG}}>, 2>;
 var<workgroup> part_u: array<array<u32, {{WG}}>, 2>;
+// Threshold searches: a 16-bin histogram of the next 4 key bits per thread (f32 masses stored as
+// bits for top-p), summed per bin by 16 threads into `bins`.
+var<workgroup> hist: array<array<u32, {{WG}}>, 16>;
+var<workgroup> bins: array<u32, 16>;
 var<workgroup> found: atomic<u32>;
 var<workgroup> lastKept: atomic<u32>;
 
@@ -93,12 +99,20 @@ fn sum_f(lid: u32, slot: u32, v: f32) -> f32 {
   return s;
 }
 
-fn sum_u(lid: u32, slot: u32, v: u32) -> u32 {
-  part_u[slot][lid] = v;
+// Publish each thread's 16 bins and sum them per bin (thread b sums bin b), readable by all.
+fn publish_bins(lid: u32, h: array<u32, 16>, asFloat: bool) {
+  for (var b = 0u; b < 16u; b++) { hist[b][lid] = h[b]; }
   workgroupBarrier();
-  var s = 0u;
-  for (var j = 0u; j < {{WG}}u; j++) { s += part_u[slot][j]; }
-  return s;
+  if (lid < 16u) {
+    var su = 0u;
+    var sf = 0.0;
+    for (var j = 0u; j < {{WG}}u; j++) {
+      su += hist[lid][j];
+      sf += bitcast<f32>(hist[lid][j]);
+    }
+    bins[lid] = select(su, bitcast<u32>(sf), asFloat);
+  }
+  workgroupBarrier();
 }
 
 @compute @workgroup_size({{WG}})
@@ -132,17 +146,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let m = logit(base, amax) / T;
   var slot = 1u;
 
-  // 2. top-k threshold key: the largest x with #{key(l_i) ≥ x} ≥ k (= the k-th largest's key).
+  // 2. top-k threshold key: the largest x with #{key(l_i) ≥ x} ≥ k (= the k-th largest's key),
+  // found 4 bits per pass: count the entries ≥ each of the 16 candidates for the next digit.
+  // Entries already above the prefix count as digit 15 (they are ≥ every candidate).
   var kkey = 0u;
   if (P.topK > 0u && P.topK < V) {
-    for (var bit = 31i; bit >= 0i; bit--) {
-      let cand = kkey | (1u << u32(bit));
-      var cnt = 0u;
+    for (var shift = 28i; shift >= 0i; shift -= 4i) {
+      let sh = u32(shift);
+      var h = array<u32, 16>();
       for (var i = lid; i < V; i += {{WG}}u) {
-        cnt += select(0u, 1u, fkey(logit(base, i) / T) >= cand);
+        let key = fkey(logit(base, i) / T);
+        if (key >= kkey) {
+          let d = select(15u, (key >> sh) & 15u, ((key >> sh) >> 4u) == ((kkey >> sh) >> 4u));
+          h[d] += 1u;
+        }
       }
-      if (sum_u(lid, slot, cnt) >= P.topK) { kkey = cand; }
-      slot ^= 1u;
+      publish_bins(lid, h, false);
+      var acc = 0u;
+      for (var c = 15u; c >= 1u; c--) {
+        acc += bins[c];
+        if (acc >= P.topK) { kkey |= c << sh; break; }
+      }
     }
   }
 
@@ -157,16 +181,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     let thr = P.topP * sum_f(lid, slot, part);
     slot ^= 1u;
-    for (var bit = 30i; bit >= 0i; bit--) {
-      let cand = pbits | (1u << u32(bit));
-      var mass = 0.0;
+    for (var shift = 28i; shift >= 0i; shift -= 4i) {
+      let sh = u32(shift);
+      var h = array<f32, 16>();
       for (var i = lid; i < V; i += {{WG}}u) {
         let l = logit(base, i) / T;
         let e = exp(l - m);
-        if (fkey(l) >= kkey && bitcast<u32>(e) >= cand) { mass += e; }
+        let key = bitcast<u32>(e);
+        if (fkey(l) >= kkey && key >= pbits) {
+          let d = select(15u, (key >> sh) & 15u, ((key >> sh) >> 4u) == ((pbits >> sh) >> 4u));
+          h[d] += e;
+        }
       }
-      if (sum_f(lid, slot, mass) >= thr) { pbits = cand; }
-      slot ^= 1u;
+      var hb: array<u32, 16>;
+      for (var b = 0u; b < 16u; b++) { hb[b] = bitcast<u32>(h[b]); }
+      publish_bins(lid, hb, true);
+      var acc = 0.0;
+      for (var c = 15u; c >= 1u; c--) {
+        acc += bitcast<f32>(bins[c]);
+        if (acc >= thr) { pbits |= c << sh; break; }
+      }
     }
   }
 

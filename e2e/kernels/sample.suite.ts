@@ -88,9 +88,9 @@ export const suite: KernelSuite = {
         logits[r * V + rng.int(0, V - 1)] = 5;
         logits[r * V + rng.int(0, V - 1)] = 5;
       }
-      // uncond = cond, so (1+t)·c − t·c = c: ties survive CFG exactly only if the kernel keeps them
+      // uncond = cond and t = 1: 2c − c = c exactly for small integers, so the ties survive CFG
       logits.copyWithin(rows * V, 0, rows * V);
-      await sampleAndCompare(t, 'greedy cfg', logits, { rows, V, rowStride: V, temperature: 0, uncondOffset: rows * V, guidance: 0, seed: 1, step: 0 });
+      await sampleAndCompare(t, 'greedy cfg', logits, { rows, V, rowStride: V, temperature: 0, uncondOffset: rows * V, guidance: 1, seed: 1, step: 0 });
       await sampleAndCompare(t, 'greedy', logits, { rows, V, rowStride: V, temperature: 0, topK: 2, seed: 1, step: 0 });
       const L = t.upload(logits);
       const codes = t.empty(rows);
@@ -162,15 +162,18 @@ export const suite: KernelSuite = {
     // Random shapes; the row count shrinks as V grows to keep SwiftShader under a minute.
     for (const V of [1, 7, 512, 4096, 40000]) {
       const rowChoices = V >= 40000 ? [1, 3] : V >= 4096 ? [1, 3, 5, 13] : ODD_TOKEN_COUNTS;
-      const rows = rng.pick(rowChoices);
-      const cfg = rng.next() < 0.5;
-      const topK = rng.pick([0, 1, Math.min(V, 5), rng.int(1, V), V]);
-      const topP = rng.pick([0, 0.3, 0.9, 1]);
-      const temperature = rng.pick([0, 0.8, 1, 1.3]);
-      add(`random V=${V} rows=${rows} cfg=${cfg} T=${temperature} k=${topK} p=${topP}`, async (t) => {
-        const { logits, ...layout } = makeLogits(rng, rows, V, cfg, rng.pick([1, 3, 8]));
-        await sampleAndCompare(t, `V=${V} rows=${rows}`, logits, { rows, V, ...layout, guidance: 3, temperature, topK, topP, ...common(rng) });
-      });
+      // one case with random flags, one that always runs every stage (sampled, top-k and top-p on)
+      for (const full of [false, true]) {
+        const rows = rng.pick(rowChoices);
+        const cfg = rng.next() < 0.5;
+        const topK = full ? rng.int(1, V) : rng.pick([0, 1, Math.min(V, 5), rng.int(1, V), V]);
+        const topP = full ? rng.pick([0.3, 0.9]) : rng.pick([0, 0.3, 0.9, 1]);
+        const temperature = full ? rng.pick([0.8, 1, 1.3]) : rng.pick([0, 0.8, 1, 1.3]);
+        add(`random V=${V} rows=${rows} cfg=${cfg} T=${temperature} k=${topK} p=${topP}`, async (t) => {
+          const { logits, ...layout } = makeLogits(rng, rows, V, cfg, rng.pick([1, 3, 8]));
+          await sampleAndCompare(t, `V=${V} rows=${rows}`, logits, { rows, V, ...layout, guidance: 3, temperature, topK, topP, ...common(rng) });
+        });
+      }
     }
     add('Qwen-sized vocabulary V=152064, text step, top-k 50 + top-p 0.9', async (t) => {
       const V = 152064;
