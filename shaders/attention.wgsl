@@ -150,11 +150,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
     for (var kk = 0u; kk < n; kk += 4u) {
-      var s: vec4<f32>;
-      for (var i = 0u; i < 4u; i++) {
-        var acc = 0.0;
-        for (var d = 0u; d < D4; d++) { acc += dot(qr[d], kt[(kk + i) * D4 + d]); }
-        s[i] = acc;
+      let a = kk * D4;
+      var s = vec4<f32>(0.0);
+      for (var d = 0u; d < D4; d++) {
+        let qd = qr[d]; // one private load serves four keys (private arrays live in memory on CPU emulators)
+        s += vec4<f32>(dot(qd, kt[a + d]), dot(qd, kt[a + D4 + d]), dot(qd, kt[a + 2u * D4 + d]), dot(qd, kt[a + 3u * D4 + d]));
       }
       // Slots past n hold stale tile data; `valid` drops them along with masked keys.
       let valid = (vec4<u32>(j0 + kk) + vec4<u32>(0u, 1u, 2u, 3u)) < vec4<u32>(lim);
@@ -163,7 +163,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let alpha = exp2(m - mn);
       let p = select(vec4<f32>(0.0), exp2(sv - mn), valid);
       l = l * alpha + (p.x + p.y) + (p.z + p.w);
-      let a = kk * D4;
       for (var d = 0u; d < D4; d++) {
         o[d] = o[d] * alpha + p.x * vt[a + d] + p.y * vt[a + D4 + d] + p.z * vt[a + 2u * D4 + d] + p.w * vt[a + 3u * D4 + d];
       }

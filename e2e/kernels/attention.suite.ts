@@ -26,17 +26,29 @@ function randomShape(rng: Rng, T: number): Shape {
   const D = rng.pick([64, 128] as const);
   const mask = rng.pick(['causal', 'block', 'none'] as const);
   const qStart = rng.int(0, Math.max(0, 700 - T));
-  const kvLen = mask === 'none' ? rng.int(1, 700) : qStart + T;
+  // The cache may hold entries past the block (kvLen > qStart + T): the masks must hide them.
+  const kvLen = mask === 'none' ? rng.int(1, 700) : qStart + T + (rng.next() < 0.5 ? rng.int(1, 40) : 0);
   const maxLen = Math.max(kvLen, qStart + T) + rng.int(0, 20);
   // Sometimes q is the q slice of a fused qkv row [q | k | v].
   const qStride = rng.next() < 0.3 ? (H + 2 * Hkv) * D : H * D;
   return { B: rng.int(1, 2), T, H, Hkv, D, kvLen, qStart, maxLen, mask, qNorm: rng.next() < 0.5, qStride };
 }
 
-/** A cache [B, Hkv, maxLen, D] of random entries below kvLen and NaN from kvLen on (must never be read). */
-function randomCache(rng: Rng, s: Shape): Float32Array {
+/**
+ * A cache [B, Hkv, maxLen, D] of random entries below kvLen and NaN from kvLen on (must never be
+ * read). With `unitRows` every row has norm 1, as VAR's keys do whenever its q is normalised.
+ */
+function randomCache(rng: Rng, s: Shape, unitRows = false): Float32Array {
   const c = new Float32Array(s.B * s.Hkv * s.maxLen * s.D).fill(Number.NaN);
-  for (let bh = 0; bh < s.B * s.Hkv; bh++) c.set(rng.floats(s.kvLen * s.D), bh * s.maxLen * s.D);
+  for (let bh = 0; bh < s.B * s.Hkv; bh++) {
+    const rows = rng.floats(s.kvLen * s.D);
+    if (unitRows) for (let j = 0; j < s.kvLen; j++) {
+      const r = rows.subarray(j * s.D, (j + 1) * s.D);
+      const n = Math.hypot(...r);
+      r.forEach((v, d) => (r[d] = v / n));
+    }
+    c.set(rows, bh * s.maxLen * s.D);
+  }
   return c;
 }
 
@@ -51,10 +63,10 @@ function args(t: TestBuffers, s: Shape, q: GPUBuffer, k: GPUBuffer, v: GPUBuffer
 async function runShape(ctx: GpuContext, rng: Rng, s: Shape): Promise<void> {
   await withBuffers(ctx, async (t) => {
     const q = rng.floats(s.B * s.T * s.qStride);
-    const kc = randomCache(rng, s);
+    const kc = randomCache(rng, s, s.qNorm);
     const vc = randomCache(rng, s);
-    // scale_mul around VAR's init ln 4, some above the ln 100 clamp; element 0 is padding.
-    const sm = s.qNorm ? Float32Array.from({ length: s.H + 1 }, (_, i) => (i === 0 ? Number.NaN : Math.log(4) + rng.normal() * (i === 1 ? 3 : 0.5))) : undefined;
+    // scale_mul around VAR's init ln 4, head 0 above the ln 100 clamp; element 0 is padding.
+    const sm = s.qNorm ? Float32Array.from({ length: s.H + 1 }, (_, i) => (i === 0 ? Number.NaN : i === 1 ? 5.5 : Math.log(4) + rng.normal() * 0.5)) : undefined;
     const want = attentionRef(q, kc, vc, { ...s, scaleMul: sm?.subarray(1) });
     const [Q, K, V] = [t.upload(q), t.upload(kc), t.upload(vc)];
     const SM = sm ? t.upload(sm) : undefined;
