@@ -116,6 +116,10 @@ export const suite: KernelSuite = {
       },
     });
 
+    // The tiled path without the subgroups feature (no quad shuffles), as on devices without it.
+    const noSub = { M: rng.int(20, 200), K: rng.int(1, 300), N: rng.int(1, 300), dtype: rng.pick(['f32', 'f16', 'q8'] as const), path: 'tiled' as const, bias: true, residual: 'buffer' as const, offsets: true };
+    cases.push({ name: `${describe(noSub)} without subgroups`, run: (ctx) => runShape({ ...ctx, features: { ...ctx.features, subgroups: false } }, rng, noSub) });
+
     cases.push({
       name: 'one pipeline per variant across shapes',
       run: (ctx) =>

@@ -120,7 +120,8 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
   if (gx > maxWg || gy > maxWg) throw new KernelShapeError(KERNEL, `needs (${gx},${gy}) workgroups, over the device's ${maxWg} per dimension (${shapes})`);
   rec.dispatch({
     shader: 'matmul',
-    defines: { ...flags, BM, BN, TK },
+    // Quad shuffles share x rows among 4 lanes (see matmul.wgsl); without subgroups each lane loads its own.
+    defines: { ...flags, BM, BN, TK, QUAD: ctx.features.subgroups ? 1 : 0 },
     uniforms: params.build(),
     bindings,
     workgroups: [gx, gy],

@@ -18,9 +18,10 @@ export const tuning = {
    */
   conv2d: { TM: 64, TN: 64, CI3: 4, CI1: 16, narrow: { TM: 16, TN: 128 } },
   /**
-   * Linear (matmul.wgsl): a BM × BN output tile per workgroup (multiples of 8; each thread owns
-   * an 8×8 block, unrolled in the shader), TK of the reduction staged in workgroup memory per
-   * step (a multiple of 4; (BM + BN)·TK·4 bytes must fit maxComputeWorkgroupStorageSize).
+   * Linear (matmul.wgsl): a BM × BN output tile per workgroup (BM a multiple of 16, BN of 32;
+   * each thread owns a 16×8 block, unrolled in the shader), TK of the reduction staged in
+   * workgroup memory per step (a multiple of 4; (BM + BN)·TK·4 bytes must fit
+   * maxComputeWorkgroupStorageSize). 16×8 with quad shuffles beat 8×8 and 4×4 on SwiftShader.
    */
   matmul: { BM: 64, BN: 64, TK: 32 },
   /**
