@@ -17,7 +17,6 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Engi
   const useWorker = opts.worker ?? true;
   if (useWorker && typeof Worker !== 'undefined') return new WorkerEngine();
   if (useWorker) console.info('nextscale: Web Workers are not available here; running the engine in this thread.');
-  // @ts-ignore -- src/engine/engine.ts is being written; drop this line once it has landed.
   const { InThreadEngine } = await import('../engine/engine');
   return new InThreadEngine();
 }

@@ -1,6 +1,5 @@
 /** The Web Worker that runs the engine: every GPU dispatch and weight upload happens here. */
 import { expose } from 'comlink';
-// @ts-ignore -- src/engine/engine.ts is being written; drop this line once it has landed.
 import { InThreadEngine } from '../engine/engine';
 import { installErrorTransfer } from './errors';
 import { EngineHost } from './host';

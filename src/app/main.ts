@@ -1,0 +1,183 @@
+/**
+ * The demo page: load the model in the engine's worker (with download progress), generate with the
+ * page's settings, and show each scale's preview as it arrives. The main thread only copies small
+ * previews onto canvases; every GPU dispatch runs in the worker.
+ *
+ * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/).
+ */
+import { createEngine } from '../worker';
+import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../engine/errors';
+import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../engine/types';
+import { formatMs, randomSeed } from './format';
+import { addScale, clearOutput, renderCache, setState, setStatus, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
+
+const DEFAULT_MODEL = '/models/nextscale-tiny/';
+const modelUrl = new URLSearchParams(location.search).get('model') || DEFAULT_MODEL;
+
+/** What the page did, for tests and curious users (read-only by convention). */
+const demo = {
+  modelUrl,
+  info: undefined as ModelInfo | undefined,
+  events: [] as Omit<ScaleEvent, 'preview'>[],
+  result: undefined as ImageResult | undefined,
+  error: undefined as { name: string; code?: string; message: string } | undefined,
+};
+(globalThis as { nextscaleDemo?: typeof demo }).nextscaleDemo = demo;
+
+let engine: Engine | undefined;
+let model: Promise<ModelInfo> | undefined;
+let run: AbortController | undefined;
+
+function fail(e: unknown): void {
+  const err = e as Partial<NextscaleError>;
+  demo.error = { name: err.name ?? 'Error', code: err.code, message: err.message ?? String(e) };
+  if (e instanceof WebGPUUnavailableError) return showNoWebGpu(e.message);
+  showError(err.message ?? String(e));
+  setState('error');
+}
+
+function applyModelInfo(info: ModelInfo): void {
+  ui.modelName.textContent = `${info.name} · ${info.imageSize}×${info.imageSize} · ${info.scales.length} scales`;
+  ui.cfg.value = String(info.sampling.cfg);
+  ui.topK.value = String(info.sampling.topK);
+  ui.topP.value = String(info.sampling.topP);
+  const byClass = info.conditioning === 'class';
+  ui.promptField.hidden = byClass;
+  ui.classField.hidden = !byClass;
+  if (info.note) setStatus(info.note);
+}
+
+async function loadModel(): Promise<ModelInfo> {
+  setState('loading');
+  setStatus(`Loading the model from ${modelUrl}…`);
+  const info = await engine!.loadModel(modelUrl, { onProgress: showProgress });
+  demo.info = info;
+  applyModelInfo(info);
+  if (!info.note) setStatus(`Ready. ${info.cached ? '' : 'Not cached: it will be downloaded again next time.'}`.trim());
+  setState('ready');
+  void refreshCache();
+  return info;
+}
+
+function numberFrom(input: HTMLInputElement, what: string, integer: boolean): number {
+  const v = Number(input.value);
+  if (input.value.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new NextscaleError('E_INVALID_OPTION', `${what} must be ${integer ? 'a whole number' : 'a number'}; got "${input.value}".`);
+  }
+  return v;
+}
+
+function readOptions(info: ModelInfo | undefined): GenerateImageOptions {
+  const opts: GenerateImageOptions = {
+    seed: numberFrom(ui.seed, 'Seed', true) >>> 0,
+    cfg: numberFrom(ui.cfg, 'CFG', false),
+    topK: numberFrom(ui.topK, 'Top-k', true),
+    topP: numberFrom(ui.topP, 'Top-p', false),
+  };
+  if (info?.conditioning === 'class') opts.classLabel = numberFrom(ui.classLabel, 'Class label', true);
+  else opts.prompt = ui.prompt.value;
+  return opts;
+}
+
+function setRunning(running: boolean): void {
+  ui.generate.disabled = running;
+  ui.cancel.disabled = !running;
+}
+
+async function generate(): Promise<void> {
+  if (run) return;
+  showError(undefined);
+  demo.events = [];
+  demo.result = undefined;
+  demo.error = undefined;
+  let opts: GenerateImageOptions;
+  try {
+    opts = readOptions(demo.info);
+  } catch (e) {
+    return fail(e);
+  }
+  clearOutput(opts.prompt !== undefined ? `“${opts.prompt.trim()}” · seed ${opts.seed}` : `class ${opts.classLabel} · seed ${opts.seed}`);
+  const controller = (run = new AbortController());
+  setRunning(true);
+  setState('generating');
+  try {
+    let info: ModelInfo;
+    try {
+      info = await (model ??= loadModel());
+    } catch (e) {
+      model = undefined; // the next Generate loads again
+      throw e;
+    }
+    setStatus(`Generating ${info.scales.length} scales…`);
+    const onScale = (e: ScaleEvent) => {
+      const { preview: _preview, ...rest } = e;
+      demo.events.push(rest);
+      addScale(e);
+      setStatus(`Scale ${e.scale + 1} of ${e.scales} (${e.grid}×${e.grid}) — ${formatMs(e.timings.elapsedMs)}`);
+    };
+    const result = await engine!.generateImage({ ...opts, signal: controller.signal }, onScale);
+    demo.result = result;
+    showImage(result.image);
+    const t = result.timings;
+    ui.total.textContent = `Total ${formatMs(t.totalMs)} · first preview after ${formatMs(t.firstPreviewMs)} · seed ${result.seed}`;
+    setStatus('Done.');
+    setState('done');
+  } catch (e) {
+    if (e instanceof CancelledError && controller.signal.aborted) {
+      setStatus('Cancelled.');
+      setState('cancelled');
+    } else {
+      fail(e);
+    }
+  } finally {
+    run = undefined;
+    setRunning(false);
+  }
+}
+
+async function refreshCache(): Promise<void> {
+  try {
+    renderCache(await engine!.listCachedModels(), async (m) => {
+      if (!confirm(`Delete ${m.model} from this browser's cache? It will be downloaded again when needed.`)) return;
+      try {
+        await engine!.deleteCachedModel(m.id);
+      } catch (e) {
+        fail(e);
+      }
+      void refreshCache();
+    });
+  } catch (e) {
+    ui.cacheEmpty.hidden = false;
+    ui.cacheEmpty.textContent = `Could not list cached models: ${(e as Error).message}`;
+  }
+}
+
+async function start(): Promise<void> {
+  ui.randomSeed.addEventListener('click', () => (ui.seed.value = String(randomSeed())));
+  ui.form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void generate();
+  });
+  ui.cancel.addEventListener('click', () => {
+    run?.abort();
+    setStatus('Cancelling…');
+  });
+  ui.refreshCache.addEventListener('click', () => void refreshCache());
+
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    ui.generate.disabled = true;
+    return showNoWebGpu();
+  }
+  engine = await createEngine();
+  ui.generate.disabled = false;
+  model = loadModel();
+  try {
+    await model;
+  } catch (e) {
+    model = undefined; // Generate tries again
+    fail(e);
+    void refreshCache();
+  }
+}
+
+void start().catch(fail);

@@ -1,0 +1,112 @@
+/** Command-line parsing for `nextscale` (node:util parseArgs, strict numbers, one usage error type). */
+import { parseArgs } from 'node:util';
+
+export const USAGE = `nextscale — next-scale image generation on WebGPU (Node, through the npm "webgpu" package)
+
+Usage:
+  nextscale generate --prompt "<text>" --out <file.png> [options]
+  nextscale --help
+
+Options for generate:
+  --model <dir|url>   model folder with manifest.json (default: the bundled models/nextscale-tiny)
+  --prompt <text>     what the image shows (text-conditioned models)
+  --class <0-999>     class label instead of a prompt (VAR models)
+  --seed <n>          u32 seed; the same seed, options and model give the same image (default: random)
+  --cfg <x>           classifier-free guidance scale (default: the model's)
+  --top-k <n>         keep the k most likely codes, 0 = off (default: the model's)
+  --top-p <x>         nucleus mass in (0, 1], 1 = off (default: the model's)
+  --temperature <x>   0 = greedy (default: the model's)
+  --out <file.png>    where to write the final image
+  --tokens <file>     also write the sampled codes: {"scales": [[code, ...], ...]}, row-major per scale
+  --previews <dir>    also write each scale's preview as <dir>/scale-<i>.png
+  --quiet             print nothing but errors
+  -h, --help          this text
+
+Exit codes: 0 ok, 1 error, 2 no WebGPU (the message says what to install), 64 bad usage, 130 interrupted.
+
+Example:
+  npx nextscale generate --prompt "a large red circle in the center on a blue background" --seed 7 --out circle.png`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface GenerateArgs {
+  command: 'generate';
+  model?: string;
+  prompt?: string;
+  classLabel?: number;
+  seed?: number;
+  cfg?: number;
+  topK?: number;
+  topP?: number;
+  temperature?: number;
+  out: string;
+  tokens?: string;
+  previews?: string;
+  quiet: boolean;
+}
+
+export type CliArgs = GenerateArgs | { command: 'help' };
+
+function num(name: string, v: string | undefined, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  const bad =
+    v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max);
+  if (bad) {
+    const range = opts.min !== undefined && opts.max !== undefined ? ` in [${opts.min}, ${opts.max}]` : opts.min !== undefined ? ` ≥ ${opts.min}` : '';
+    throw new UsageError(`--${name} must be ${opts.integer ? 'an integer' : 'a number'}${range}; got "${v}"`);
+  }
+  return n;
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        prompt: { type: 'string' },
+        class: { type: 'string' },
+        seed: { type: 'string' },
+        cfg: { type: 'string' },
+        'top-k': { type: 'string' },
+        'top-p': { type: 'string' },
+        temperature: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        tokens: { type: 'string' },
+        previews: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help || positionals[0] === 'help' || (positionals.length === 0 && Object.keys(v).length === 0)) return { command: 'help' };
+  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate)');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a prompt with spaces)`);
+  if (!v.out) throw new UsageError('--out <file.png> is required');
+  if (v.prompt === undefined && v.class === undefined) throw new UsageError('give --prompt "<text>" (or --class <0-999> for class-conditioned models)');
+  if (v.prompt !== undefined && v.class !== undefined) throw new UsageError('give either --prompt or --class, not both');
+  return {
+    command: 'generate',
+    model: v.model,
+    prompt: v.prompt,
+    classLabel: num('class', v.class, { integer: true, min: 0, max: 999 }),
+    seed: num('seed', v.seed, { integer: true, min: 0, max: 0xffffffff }),
+    cfg: num('cfg', v.cfg, { min: 0 }),
+    topK: num('top-k', v['top-k'], { integer: true, min: 0 }),
+    topP: num('top-p', v['top-p'], { min: 0, max: 1 }),
+    temperature: num('temperature', v.temperature, { min: 0 }),
+    out: v.out,
+    tokens: v.tokens,
+    previews: v.previews,
+    quiet: !!v.quiet,
+  };
+}
