@@ -23,19 +23,21 @@ from nextscale_tools.palette import shape_caption  # noqa: E402
 from nextscale_tools.vq import to_unit  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EMOJI_PROMPTS = ["red apple", "dog face", "snowman", "cat face", "sun", "rocket", "pizza", "grinning face",
-                 "red heart", "banana", "rainbow", "t-rex", "christmas tree", "octopus", "fire", "house"]
+# showcase prompts: exact captions from the emoji set (Unicode names)
+EMOJI_PROMPTS = ["red apple", "dog face", "snowman", "cat face", "sun with face", "rocket", "slice of pizza",
+                 "grinning face", "heavy black heart", "banana", "rainbow", "t-rex", "christmas tree", "octopus",
+                 "fire", "house building"]
 
 
 def contact_sheet(images, labels, cols, path):
-    cell_w, cell_h = 96, 84
+    cell_w, cell_h = 120, 84
     rows = (len(images) + cols - 1) // cols
     sheet = Image.new("RGB", (cols * cell_w, rows * cell_h), (255, 255, 255))
     d = ImageDraw.Draw(sheet)
     for k, (img, lab) in enumerate(zip(images, labels)):
         x, y = (k % cols) * cell_w, (k // cols) * cell_h
-        sheet.paste(Image.fromarray(img), (x + 16, y + 2))
-        d.text((x + 2, y + 68), lab[:16], fill=(0, 0, 0))
+        sheet.paste(Image.fromarray(img), (x + 28, y + 2))
+        d.text((x + 2, y + 68), lab[:19], fill=(0, 0, 0))
     sheet.save(path)
 
 
