@@ -44,6 +44,7 @@ export interface NextFlowVq {
   encWidths: [number, number, number];
   encBlocks: number;
   groups: number;
+  groupEps: number;
 }
 
 export interface NextFlowConfig {
@@ -81,57 +82,76 @@ function ints(o: Json, key: string, where: string, len?: number): number[] {
   return v as number[];
 }
 
+function range(o: Json, key: string, where: string): [number, number] {
+  const r = ints(o, key, where, 2);
+  if (r[1] < r[0]) throw new ModelConfigError(`${where}.${key} [${r}] is not a range`);
+  return [r[0], r[1]];
+}
+
+/** Parse config.json as written by tools/export.py (see docs/model-format.md). */
 export function parseNextFlowConfig(json: unknown): NextFlowConfig {
   if (!json || typeof json !== 'object') throw new ModelConfigError('config.json is not a JSON object');
   const c = json as Json;
   if (c.family !== 'nextflow') throw new ModelConfigError(`family "${String(c.family)}" is not "nextflow"`);
-  const a = obj(c, 'arch', 'config');
+  const a = obj(c, 'architecture', 'config');
+  const rope = obj(a, 'rope', 'architecture');
   const v = obj(c, 'vocab', 'config');
+  const sp = obj(v, 'specials', 'vocab');
+  const im = obj(c, 'image', 'config');
   const q = obj(c, 'vq', 'config');
   const s = (c.sampling ?? {}) as Json;
   const files = obj(c, 'files', 'config');
+  if (rope.type !== 'multiscale_3d' || (rope.convention ?? 'rotate_half') !== 'rotate_half') {
+    throw new ModelConfigError(`architecture.rope ${JSON.stringify(rope)} is not the multi-scale 3D rotate-half RoPE this engine implements`);
+  }
   const arch: NextFlowArch = {
-    dim: num(a, 'dim', 'arch', { int: true, min: 1 }),
-    layers: num(a, 'layers', 'arch', { int: true, min: 1 }),
-    heads: num(a, 'heads', 'arch', { int: true, min: 1 }),
-    kvHeads: num(a, 'kv_heads', 'arch', { int: true, min: 1 }),
-    headDim: num(a, 'head_dim', 'arch', { int: true, min: 2 }),
-    ffn: num(a, 'ffn', 'arch', { int: true, min: 1 }),
-    rmsEps: num(a, 'rms_eps', 'arch', { min: 0 }),
-    ropeTheta: num(a, 'rope_theta', 'arch', { min: 1 }),
-    ropeSections: ints(a, 'rope_sections', 'arch', 3) as [number, number, number],
-    ropeImageRange: num(a, 'rope_image_range', 'arch', { min: 0 }),
+    dim: num(a, 'dim', 'architecture', { int: true, min: 1 }),
+    layers: num(a, 'layers', 'architecture', { int: true, min: 1 }),
+    heads: num(a, 'heads', 'architecture', { int: true, min: 1 }),
+    kvHeads: num(a, 'kv_heads', 'architecture', { int: true, min: 1 }),
+    headDim: num(a, 'head_dim', 'architecture', { int: true, min: 2 }),
+    ffn: num(a, 'ffn', 'architecture', { int: true, min: 1 }),
+    rmsEps: num(a, 'rms_eps', 'architecture', { min: 0 }),
+    ropeTheta: num(rope, 'theta', 'architecture.rope', { min: 1 }),
+    ropeSections: ints(rope, 'sections', 'architecture.rope', 3) as [number, number, number],
+    ropeImageRange: num(rope, 'image_range', 'architecture.rope', { min: 0 }),
   };
-  if (arch.heads % arch.kvHeads) throw new ModelConfigError(`arch.heads=${arch.heads} is not a multiple of kv_heads=${arch.kvHeads}`);
-  if (arch.ropeSections.reduce((x, y) => x + y, 0) !== arch.headDim / 2) throw new ModelConfigError(`arch.rope_sections must sum to head_dim/2 = ${arch.headDim / 2}`);
+  if (arch.heads % arch.kvHeads) throw new ModelConfigError(`architecture.heads=${arch.heads} is not a multiple of kv_heads=${arch.kvHeads}`);
+  if (arch.ropeSections.reduce((x, y) => x + y, 0) !== arch.headDim / 2) throw new ModelConfigError(`architecture.rope.sections must sum to head_dim/2 = ${arch.headDim / 2}`);
+  const [textStart, textEnd] = range(v, 'text_range', 'vocab');
+  const [imageStart, imageEnd] = range(v, 'image_range', 'vocab');
+  const special = (name: string) => num(sp, name, 'vocab.specials', { int: true, min: 0 });
   const vocab: NextFlowVocab = {
     size: num(v, 'size', 'vocab', { int: true, min: 1 }),
-    bos: num(v, 'bos', 'vocab', { int: true, min: 0 }),
-    eos: num(v, 'eos', 'vocab', { int: true, min: 0 }),
-    boi: num(v, 'boi', 'vocab', { int: true, min: 0 }),
-    eoi: num(v, 'eoi', 'vocab', { int: true, min: 0 }),
-    null: num(v, 'null', 'vocab', { int: true, min: 0 }),
-    user: typeof v.user === 'number' ? v.user : undefined,
-    assistant: typeof v.assistant === 'number' ? v.assistant : undefined,
-    textStart: num(v, 'text_start', 'vocab', { int: true, min: 0 }),
-    textCount: num(v, 'text_count', 'vocab', { int: true, min: 0 }),
-    imageStart: num(v, 'image_start', 'vocab', { int: true, min: 0 }),
-    imageCount: num(v, 'image_count', 'vocab', { int: true, min: 1 }),
+    bos: special('<bos>'),
+    eos: special('<eos>'),
+    boi: special('<boi>'),
+    eoi: special('<eoi>'),
+    null: special('<null>'),
+    user: typeof sp['<user>'] === 'number' ? (sp['<user>'] as number) : undefined,
+    assistant: typeof sp['<assistant>'] === 'number' ? (sp['<assistant>'] as number) : undefined,
+    textStart,
+    textCount: textEnd - textStart,
+    imageStart,
+    imageCount: imageEnd - imageStart,
   };
-  if (vocab.imageStart + vocab.imageCount > vocab.size) throw new ModelConfigError('vocab image range runs past vocab.size');
+  if (imageEnd > vocab.size) throw new ModelConfigError(`vocab.image_range ends at ${imageEnd}, past vocab.size ${vocab.size}`);
   const vq: NextFlowVq = {
-    scales: ints(q, 'scales', 'vq'),
-    codeDim: num(q, 'code_dim', 'vq', { int: true, min: 1 }),
-    codebookSize: num(q, 'codebook_size', 'vq', { int: true, min: 1 }),
-    imageSize: num(q, 'image_size', 'vq', { int: true, min: 1 }),
+    scales: ints(im, 'scales', 'image'),
+    codeDim: num(im, 'code_dim', 'image', { int: true, min: 1 }),
+    codebookSize: num(im, 'codebook_size', 'image', { int: true, min: 1 }),
+    imageSize: num(im, 'size', 'image', { int: true, min: 1 }),
     latentCh: num(q, 'latent_ch', 'vq', { int: true, min: 1 }),
     decWidths: ints(q, 'dec_widths', 'vq', 3) as [number, number, number],
     decBlocks: num(q, 'dec_blocks', 'vq', { int: true, min: 0 }),
     encWidths: ints(q, 'enc_widths', 'vq', 3) as [number, number, number],
     encBlocks: num(q, 'enc_blocks', 'vq', { int: true, min: 0 }),
-    groups: num(q, 'groups', 'vq', { int: true, min: 1 }),
+    groups: num(q, 'groupnorm_groups', 'vq', { int: true, min: 1 }),
+    groupEps: num(q, 'groupnorm_eps', 'vq', { min: 0 }),
   };
-  if (vq.codebookSize !== vocab.imageCount) throw new ModelConfigError(`vq.codebook_size=${vq.codebookSize} differs from vocab.image_count=${vocab.imageCount}`);
+  if (vq.codebookSize !== vocab.imageCount) throw new ModelConfigError(`image.codebook_size=${vq.codebookSize} differs from the vocab's image range (${vocab.imageCount} codes)`);
+  const latent = num(im, 'latent', 'image', { int: true, min: 1 });
+  if (vq.scales.length < 1 || vq.scales[vq.scales.length - 1] !== latent) throw new ModelConfigError(`image.scales ${JSON.stringify(vq.scales)} must end at the latent grid ${latent}`);
   const weights = files.weights;
   if (!Array.isArray(weights) || !weights.every((w) => typeof w === 'string')) throw new ModelConfigError('files.weights must list the safetensors files');
   return {
@@ -140,7 +160,8 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
     arch,
     vocab,
     vq,
-    maxTextTokens: num(c, 'max_text_tokens', 'config', { int: true, min: 1 }),
+    // The context has room for far more; longer prompts are outside what the model was trained on.
+    maxTextTokens: typeof c.max_text_tokens === 'number' ? c.max_text_tokens : 32,
     sampling: {
       cfg: typeof s.cfg === 'number' ? s.cfg : 0,
       topK: typeof s.top_k === 'number' ? s.top_k : 0,

@@ -1,0 +1,54 @@
+/**
+ * Comparing a generation with a PyTorch golden case (tools/golden.py): codes of every scale must be
+ * equal; the captured raw logits (first rows of each scale, cond and uncond) within LOGIT_ATOL.
+ * Used by the Node runner and the browser e2e test alike.
+ */
+export interface GoldenCase {
+  prompt: string;
+  token_ids: number[];
+  seed: number;
+  sampling: { cfg: number; top_k: number; top_p: number; temperature: number };
+  scales: number[][];
+  logits: Array<{ cond: number[][]; uncond?: number[][] }>;
+}
+
+export interface GeneratedScale {
+  codes: number[];
+  logits?: { cond: Float32Array; uncond?: Float32Array; rows: number };
+}
+
+/** f16 weights and f32 accumulation in a different order: logits agree to ~1e-3 of their range. */
+export const LOGIT_ATOL = 2e-3;
+
+/** The decoder runs in f32 from f16 weights on both sides; pixels may round differently by a few levels. */
+export const IMAGE_MAX_DIFF = 3;
+
+export function compareGoldenCase(g: GoldenCase, outs: GeneratedScale[]): string[] {
+  const problems: string[] = [];
+  if (outs.length !== g.scales.length) problems.push(`generated ${outs.length} scales, golden has ${g.scales.length}`);
+  for (let s = 0; s < Math.min(outs.length, g.scales.length); s++) {
+    const got = outs[s].codes;
+    const want = g.scales[s];
+    const diff = want.reduce((n, c, i) => n + (got[i] !== c ? 1 : 0), 0);
+    if (diff || got.length !== want.length) problems.push(`scale ${s}: ${diff}/${want.length} codes differ (first: got ${got.slice(0, 8)} want ${want.slice(0, 8)})`);
+    const lg = outs[s].logits;
+    const gl = g.logits[s];
+    if (lg && gl) {
+      for (const which of ['cond', 'uncond'] as const) {
+        const rows = gl[which];
+        const mine = lg[which];
+        if (!rows) continue;
+        if (!mine) {
+          problems.push(`scale ${s}: no ${which} logits captured`);
+          continue;
+        }
+        const V = mine.length / lg.rows;
+        let worst = 0;
+        rows.forEach((row, r) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(mine[r * V + j] - v)))));
+        if (!(worst <= LOGIT_ATOL)) problems.push(`scale ${s}: ${which} logits off by ${worst.toExponential(2)} (> ${LOGIT_ATOL})`);
+      }
+    }
+    if (problems.length && s === 0) break;
+  }
+  return problems;
+}

@@ -1,0 +1,45 @@
+// The whole default model against its PyTorch goldens, in Node on Dawn: per-scale codes must be
+// equal and the captured logits within tolerance; the final image within a small pixel tolerance.
+// Usage: tsx e2e/node/run-goldens.ts [modelDir] [goldenDir]
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNodeGpu } from '../../src/gpu/node-gpu';
+import { createGpuContext } from '../../src/gpu/device';
+import { loadModelFiles } from '../../src/store';
+import { NextFlowModel } from '../../src/models/nextflow/model';
+import { generateNextFlowImage } from '../../src/models/nextflow/image-generator';
+import { localDirFetch, LOCAL_BASE } from './local-fetch';
+import { compareGoldenCase, type GoldenCase } from '../goldens/compare';
+import type { ByteSource } from '../../src/models/weights';
+import { decodePng, imageDiff } from '../goldens/png-decode';
+import { IMAGE_MAX_DIFF } from '../goldens/compare';
+
+const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
+const goldenDir = process.argv[3] ?? 'e2e/goldens/nextscale-tiny';
+const ctx = await createGpuContext({ gpu: await createNodeGpu() });
+const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });
+const weights = new Map<string, ByteSource>([...files.files]);
+const cfg = files.config as { files: { tokenizer: string } };
+const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfg.files.tokenizer)!.json(), weights });
+let passed = 0;
+let failed = 0;
+for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json').sort()) {
+  const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as GoldenCase;
+  const outs = [];
+  const s = g.sampling;
+  for await (const o of generateNextFlowImage(ctx, model, { promptIds: g.token_ids, seed: g.seed, cfg: s.cfg, topK: s.top_k, topP: s.top_p, temperature: s.temperature, previews: false, captureLogits: 4 })) outs.push(o);
+  const problems = compareGoldenCase(g, outs);
+  const want = decodePng(readFileSync(join(goldenDir, f.replace(/\.json$/, '.png'))));
+  const got = outs[outs.length - 1].rgba;
+  if (!got) problems.push('no final image');
+  else {
+    const d = imageDiff(got, want.rgba);
+    if (d.max > IMAGE_MAX_DIFF) problems.push(`final image differs by up to ${d.max}/255 (mean ${d.mean.toFixed(3)}), over ${IMAGE_MAX_DIFF}`);
+  }
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f}${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
+  problems.length ? failed++ : passed++;
+}
+console.log(`${passed} passed, ${failed} failed`);
+model.destroy();
+ctx.destroy();
+process.exit(failed ? 1 : 0);

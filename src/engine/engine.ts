@@ -1,0 +1,166 @@
+/**
+ * The in-thread engine: loads a model folder through the store (IndexedDB cache, integrity),
+ * puts it on the GPU and runs generation. The worker client (src/worker/) implements the same
+ * `Engine` interface by forwarding to one of these inside a Web Worker.
+ */
+import { createGpuContext, type GpuContext } from '../gpu/device';
+import { loadModelFiles, listCachedModels, deleteCachedModel } from '../store';
+import { NextFlowModel } from '../models/nextflow/model';
+import { generateNextFlowImage } from '../models/nextflow/image-generator';
+import type { ByteSource } from '../models/weights';
+import type { CachedModel, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from './types';
+import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, throwIfAborted } from './errors';
+
+export interface InThreadEngineOptions {
+  /** The WebGPU entry point (Node: createNodeGpu()); default navigator.gpu. */
+  gpu?: GPU;
+  /** 'memory' never touches IndexedDB (Node, tests); default 'idb'. */
+  storage?: 'idb' | 'memory';
+  /** Custom fetch, e.g. one that reads a local model directory (CLI). */
+  fetch?: typeof globalThis.fetch;
+}
+
+export class InThreadEngine implements Engine {
+  private ctx: GpuContext | null = null;
+  private lostError: DeviceLostError | null = null;
+  private model: NextFlowModel | null = null;
+  private info: ModelInfo | null = null;
+  /** One GPU job at a time: generations queue behind each other. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private opts: InThreadEngineOptions = {}) {}
+
+  private async gpu(): Promise<GpuContext> {
+    if (this.lostError) throw this.lostError;
+    if (!this.ctx) {
+      const ctx = await createGpuContext({ gpu: this.opts.gpu });
+      ctx.lost.then((e) => {
+        if (this.ctx === ctx) {
+          this.lostError = e;
+          this.model = null;
+          this.ctx = null;
+        }
+      });
+      this.ctx = ctx;
+    }
+    return this.ctx;
+  }
+
+  private serialize<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async loadModel(urlOrId: string, o: LoadModelOptions = {}): Promise<ModelInfo> {
+    return this.serialize(async () => {
+      const ctx = await this.gpu();
+      const files = await loadModelFiles(urlOrId, {
+        onProgress: o.onProgress,
+        signal: o.signal,
+        fetch: this.opts.fetch,
+        storage: this.opts.storage === 'memory' ? null : undefined,
+      });
+      throwIfAborted(o.signal, 'Loading the model');
+      const config = files.config as { family?: string; files?: { tokenizer?: string } } | undefined;
+      if (!config) throw new ModelConfigError('the manifest does not list config.json');
+      if (config.family !== 'nextflow') throw new ModelConfigError(`model family "${String(config.family)}" is not supported by this engine yet`);
+      const tokPath = config.files?.tokenizer;
+      const weights = new Map<string, ByteSource>();
+      for (const [path, f] of files.files) weights.set(path, f);
+      this.model?.destroy();
+      this.model = null;
+      const model = NextFlowModel.load(ctx, { config, tokenizer: tokPath ? files.files.get(tokPath)?.json() : undefined, weights });
+      o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
+      const c = model.config;
+      this.model = model;
+      this.info = {
+        id: files.id,
+        name: c.name,
+        family: 'nextflow',
+        imageSize: c.vq.imageSize,
+        scales: c.vq.scales,
+        conditioning: 'text',
+        canCaption: true,
+        sampling: c.sampling,
+        gpuBytes: model.gpuBytes,
+        cached: files.cached,
+        note: files.note,
+      };
+      return this.info;
+    });
+  }
+
+  async generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
+    return this.serialize(async () => {
+      const m = this.model;
+      if (this.lostError) throw this.lostError;
+      if (!m) throw new ModelConfigError('no model is loaded; call loadModel() first');
+      const d = m.config.sampling;
+      const prompt = (opts.prompt ?? '').trim();
+      if (!prompt) throw new EmptyPromptError();
+      const promptIds = m.tokenizer.encode(prompt);
+      if (promptIds.length > m.config.maxTextTokens) throw new PromptTooLongError(promptIds.length, m.config.maxTextTokens);
+      const cfg = opts.cfg ?? d.cfg;
+      const topK = opts.topK ?? d.topK;
+      const topP = opts.topP ?? d.topP;
+      const temperature = opts.temperature ?? d.temperature;
+      const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
+      if (!(cfg >= 0) || !Number.isFinite(cfg)) throw new InvalidOptionError('cfg', cfg, 'a number ≥ 0');
+      if (!Number.isInteger(topK) || topK < 0) throw new InvalidOptionError('topK', topK, 'an integer ≥ 0 (0 = off)');
+      if (!(topP >= 0 && topP <= 1)) throw new InvalidOptionError('topP', topP, 'a number in [0, 1] (0 or 1 = off)');
+      if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new InvalidOptionError('temperature', temperature, 'a number ≥ 0 (0 = greedy)');
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InvalidOptionError('seed', seed, 'an integer in [0, 2^32)');
+      throwIfAborted(opts.signal, 'Image generation');
+      const ctx = await this.gpu();
+      const t0 = performance.now();
+      const codes: number[][] = [];
+      const perScaleMs: number[] = [];
+      let firstPreviewMs = 0;
+      let last: Uint8ClampedArray | undefined;
+      const size = m.config.vq.imageSize;
+      const S = m.config.vq.scales.length;
+      try {
+        for await (const out of generateNextFlowImage(ctx, m, { promptIds, seed, cfg, topK, topP, temperature, previews: opts.previews ?? true, signal: opts.signal })) {
+          codes.push(out.codes);
+          perScaleMs.push(out.forwardMs + out.previewMs);
+          const elapsedMs = performance.now() - t0;
+          if (out.rgba) {
+            last = out.rgba;
+            if (!firstPreviewMs) firstPreviewMs = elapsedMs;
+          }
+          onEvent?.({
+            type: 'scale',
+            scale: out.scale,
+            scales: S,
+            grid: out.grid,
+            codes: out.codes,
+            preview: out.rgba ? { width: size, height: size, data: out.rgba.slice() } : undefined,
+            timings: { forwardMs: out.forwardMs, previewMs: out.previewMs, elapsedMs },
+          });
+        }
+      } catch (e) {
+        if (opts.signal?.aborted && !(e instanceof CancelledError)) throw new CancelledError('Image generation');
+        throw e;
+      }
+      if (!last) throw new Error('generation produced no image');
+      return { image: { width: size, height: size, data: last }, codes, seed, timings: { totalMs: performance.now() - t0, firstPreviewMs, perScaleMs } };
+    });
+  }
+
+  listCachedModels(): Promise<CachedModel[]> {
+    return listCachedModels();
+  }
+
+  deleteCachedModel(id: string): Promise<void> {
+    return deleteCachedModel(id);
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    this.model?.destroy();
+    this.model = null;
+    this.ctx?.destroy();
+    this.ctx = null;
+  }
+}

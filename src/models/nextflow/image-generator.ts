@@ -1,0 +1,153 @@
+/**
+ * Next-scale image generation for the NextFlow family, read like the paper:
+ *   prefill `<bos> prompt <boi>` (and the unconditional row `<bos> <null>… <boi>` for CFG);
+ *   for each scale s: one forward over the scale's h·w tokens on top of the KV cache, CFG + top-k/p
+ *   sampling on the GPU, the codes stay on the GPU and become the next scale's input
+ *   (NextFlow's residual feature: the codebook map of scale s-1, bicubic-resized to scale s);
+ *   f̂ += bicubic(E[codes_s]) and the partial image is decoded for the preview.
+ * Only the codes and the preview are read back, after the scale's single submit.
+ */
+import type { GpuContext } from '../../gpu/device';
+import { Recorder } from '../../gpu/recorder';
+import { readBuffer, writeBuffer } from '../../gpu/buffers';
+import { recordCodebookGather } from '../../kernels/codebook_gather';
+import { recordResizeBicubic } from '../../kernels/resize_bicubic';
+import { recordLinear } from '../../kernels/matmul';
+import { recordSample } from '../../kernels/sample';
+import { imageStep } from '../../kernels/reference/rng';
+import { textPositions, imageScalePositions } from '../../kernels/rope-positions';
+import { throwIfAborted } from '../../engine/errors';
+import type { NextFlowModel } from './model';
+import { scaleLayout } from './config';
+import { Workspace, recordEmbedTokens, recordHead, recordLayers } from './transformer';
+
+export interface NextFlowImageRequest {
+  /** Prompt word ids (without specials). */
+  promptIds: number[];
+  seed: number;
+  cfg: number;
+  topK: number;
+  topP: number;
+  temperature: number;
+  previews: boolean;
+  signal?: AbortSignal;
+  /** For tests and goldens: read back the first `captureLogits` rows of raw cond/uncond logits per scale. */
+  captureLogits?: number;
+}
+
+export interface NextFlowScaleOutput {
+  scale: number;
+  grid: number;
+  codes: number[];
+  /** RGBA8 of the partial image after this scale, when previews are on (always for the last scale). */
+  rgba?: Uint8ClampedArray;
+  forwardMs: number;
+  previewMs: number;
+  /** [cond rows…, uncond rows…] × image codes, when captureLogits is set. */
+  logits?: { cond: Float32Array; uncond?: Float32Array; rows: number };
+}
+
+export async function* generateNextFlowImage(ctx: GpuContext, m: NextFlowModel, req: NextFlowImageRequest): AsyncGenerator<NextFlowScaleOutput> {
+  const { arch: a, vocab, vq } = m.config;
+  const scales = vq.scales;
+  const S = scales.length;
+  const layout = scaleLayout(scales);
+  const B = req.cfg !== 0 ? 2 : 1;
+  const n = req.promptIds.length;
+  const T0 = n + 2;
+  const imageTokensInCache = layout.total - layout.tokens[0];
+  const maxT = Math.max(T0, ...layout.tokens);
+  const V = vocab.imageCount;
+  const Cq = vq.codeDim;
+  const G = scales[S - 1];
+  const ws = new Workspace(ctx, a, B, B * maxT, T0 + imageTokensInCache);
+  const pool = ctx.pool;
+  const bufs: GPUBuffer[] = [];
+  const take = (bytes: number, label: string) => {
+    const b = pool.acquire(bytes, label);
+    bufs.push(b);
+    return b;
+  };
+  const ids = take(B * T0 * 4, 'prompt-ids');
+  const codes = take(layout.total * 4, 'codes');
+  const logits = take(B * maxT * V * 4, 'logits');
+  const prevMap = take(Cq * G * G * 4, 'prev-map');
+  const tokFeat = take(maxT * Cq * 4, 'token-features');
+  const fhat = take(Cq * G * G * 4, 'f-hat');
+  try {
+    const promptRow = [vocab.bos, ...req.promptIds, vocab.boi];
+    const nullRow = [vocab.bos, ...req.promptIds.map(() => vocab.null), vocab.boi];
+    writeBuffer(ctx, ids, new Uint32Array(B === 2 ? [...promptRow, ...nullRow] : promptRow));
+    writeBuffer(ctx, ws.positions, textPositions(0, T0));
+    const p0 = T0; // first position after <boi>
+    let cacheLen = 0;
+    for (let s = 0; s < S; s++) {
+      throwIfAborted(req.signal, 'Image generation');
+      const t0 = performance.now();
+      const p = scales[s];
+      const L = p * p;
+      const rec = new Recorder(ctx, `scale-${s}`);
+      let T: number;
+      if (s === 0) {
+        T = T0;
+        recordEmbedTokens(rec, m.transformer, a, ws, ids, B * T0, vocab.size);
+        recordLayers(rec, m.transformer, a, ws, { T, start: 0, mask: 'causal' });
+        recordHead(rec, m.transformer, a, ws, logits, { T: 1, rowOfBatch: (b) => b * T0 + T0 - 1, col0: vocab.imageStart, ncols: V });
+      } else {
+        T = L;
+        const q = scales[s - 1];
+        // Input of scale s: E[codes_{s-1}] as a q×q map, bicubic-resized to p×p, as tokens.
+        recordCodebookGather(rec, { codes, codesOffset: layout.offsets[s - 1], codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, out: prevMap, B: 1, h: q, w: q, V, C: Cq, layout: 'nchw' });
+        recordResizeBicubic(rec, { x: prevMap, out: tokFeat, B: 1, C: Cq, inH: q, inW: q, outH: p, outW: p, layout: 'tokens' });
+        for (let b = 0; b < B; b++) {
+          recordLinear(rec, { M: L, K: Cq, N: a.dim, x: { buffer: tokFeat }, weights: m.imgInForScale(s), y: { buffer: ws.x, offset: b * L * a.dim } });
+        }
+        recordLayers(rec, m.transformer, a, ws, { T, start: cacheLen, mask: 'block' });
+        recordHead(rec, m.transformer, a, ws, logits, { T: L, rowOfBatch: (b) => b * L, col0: vocab.imageStart, ncols: V });
+      }
+      const rows = s === 0 ? 1 : L;
+      recordSample(rec, logits, codes, {
+        rows,
+        V,
+        rowStride: V,
+        uncondOffset: B === 2 ? rows * V : undefined,
+        guidance: B === 2 ? req.cfg : 0,
+        temperature: req.temperature,
+        topK: req.topK,
+        topP: req.topP,
+        seed: req.seed,
+        step: imageStep(0, s),
+        outOffset: layout.offsets[s],
+      });
+      // f̂ += bicubic(E[codes_s]) to the final grid (identity at the last scale).
+      recordCodebookGather(rec, { codes, codesOffset: layout.offsets[s], codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, out: prevMap, B: 1, h: p, w: p, V, C: Cq, layout: 'nchw' });
+      if (s === 0) rec.clear(fhat, 0, Cq * G * G * 4);
+      recordResizeBicubic(rec, { x: prevMap, out: fhat, B: 1, C: Cq, inH: p, inW: p, outH: G, outW: G, layout: 'nchw', accumulate: true });
+      rec.submit();
+      cacheLen += s === 0 ? T0 : L;
+
+      const codesOut = new Uint32Array(await readBuffer(ctx, codes, layout.offsets[s] * 4, L * 4));
+      let captured: NextFlowScaleOutput['logits'];
+      if (req.captureLogits) {
+        const k = Math.min(req.captureLogits, rows);
+        const cond = new Float32Array(await readBuffer(ctx, logits, 0, k * V * 4));
+        const uncond = B === 2 ? new Float32Array(await readBuffer(ctx, logits, rows * V * 4, k * V * 4)) : undefined;
+        captured = { cond, uncond, rows: k };
+      }
+      const forwardMs = performance.now() - t0;
+      // Next scale's positions: written now, ordered before the next submit by the queue.
+      if (s + 1 < S) writeBuffer(ctx, ws.positions, imageScalePositions(p0, s + 1, scales[s + 1], scales[s + 1], a.ropeImageRange));
+      let rgba: Uint8ClampedArray | undefined;
+      let previewMs = 0;
+      if (req.previews || s === S - 1) {
+        const t1 = performance.now();
+        rgba = await m.decoder.decodeToRgba(fhat);
+        previewMs = performance.now() - t1;
+      }
+      yield { scale: s, grid: p, codes: Array.from(codesOut), rgba, forwardMs, previewMs, logits: captured };
+    }
+  } finally {
+    ws.release();
+    for (const b of bufs) pool.release(b);
+  }
+}
