@@ -7,6 +7,7 @@ const stages = [
   ['unit (node:test)', 'npm run test:unit'],
   ['browser (Playwright, Chromium WebGPU)', 'npm run test:browser'],
   ['kernels in Node (Dawn)', 'npm run test:node'],
+  ['default model vs PyTorch goldens in Node (Dawn)', 'npm run test:goldens'],
   ['python tools', 'npm run test:py'],
 ];
 
