@@ -110,15 +110,14 @@ export const suite: KernelSuite = {
   tolerance: 'atol 2e-5 + rtol 2e-4 vs float64 three-step attention (f32 dot products and online-softmax rescaling)',
   cases(rng) {
     const cases: KernelCase[] = [];
-    for (const T of [...ODD_TOKEN_COUNTS, ...ODD_TOKEN_COUNTS.slice(0, 4)]) {
+    // Kept to ~40 s in the browser on SwiftShader: four pipelines to compile, both paths per case.
+    for (const T of [...ODD_TOKEN_COUNTS, rng.pick(ODD_TOKEN_COUNTS.slice(0, 4)), rng.int(2, 40)]) {
       const s = randomShape(rng, T);
       cases.push({ name: describe(s), run: (ctx) => runShape(ctx, rng, s) });
     }
-    for (const D of [64, 128] as const) {
-      for (const mask of ['causal', 'block'] as const) {
-        const s: Shape = { B: 1, T: 1, H: 4, Hkv: 2, D, kvLen: 500, qStart: 499, maxLen: 512, mask, qNorm: true, qStride: 4 * D };
-        cases.push({ name: `decode ${describe(s)}`, run: (ctx) => runShape(ctx, rng, s) });
-      }
+    for (const [D, mask] of [[64, 'causal'], [128, 'block']] as const) {
+      const s: Shape = { B: 1, T: 1, H: 4, Hkv: 2, D, kvLen: 500, qStart: 499, maxLen: 512, mask, qNorm: true, qStride: 4 * D };
+      cases.push({ name: `decode ${describe(s)}`, run: (ctx) => runShape(ctx, rng, s) });
     }
     cases.push({ name: 'prefill + decode + scale blocks through kv_append (fused qkv rows, l2-norm k)', run: (ctx) => runSequence(ctx, rng) });
     cases.push({
