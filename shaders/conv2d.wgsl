@@ -6,10 +6,10 @@
 // Bindings: 0 Params (uniform), 1 x f32 [B, Cin, H, W] (read), 2 w [Cout, Cin, KS, KS] at element
 //           offset wOff: f32, or f16 packed two per u32 (W_F16; element e in the low half of word
 //           e/2 when e is even), 3 bias [Cout] at element offset bOff, f32 or packed f16 (B_F16)
-//           (any buffer when !BIAS), 4 skip f32 [B, Cout, H, W] (any buffer when !SKIP),
+//           (any buffer without FLAG_BIAS), 4 skip f32 [B, Cout, H, W] (any buffer without FLAG_SKIP),
 //           5 out f32 [B, Cout, H, W] (read_write).
 // Params:   B, Cin, Cout, H, W (pixels); wOff, bOff (elements, relative to the bound windows);
-//           alpha, beta (f32).
+//           alpha, beta (f32); flags (bits: 1 bias, 2 skip, 4 accumulate into out).
 // Dispatch: (ceil(H·W / TN), ceil(Cout / TM), B) workgroups of NT = (TM/8)·(TN/8) threads.
 // Algorithm: GEMM with M = Cout, N = H·W pixels, K = Cin·KS². Per step the workgroup stages
 //           TK = CI·KS² rows of K (CI input channels × all taps), weights as As[k][m] (vec4s of 4
@@ -19,7 +19,8 @@
 //           SwiftShader 4 neighbouring invocations are SIMD lanes and a load is one vector load
 //           only when the lanes' addresses are equal or consecutive, so neighbours share ty
 //           (equal As addresses) and read consecutive Bs columns. When NT is a multiple of TN
-//           each thread stages one fixed pixel column, so its (y, x) is computed once. Defines: KS (1 or 3), CI, TM, TN, W_F16, B_F16, BIAS, SKIP, ACCUM.
+//           each thread stages one fixed pixel column, so its (y, x) is computed once.
+// Defines:  KS (1 or 3), CI, TM, TN, W_F16, B_F16.
 
 struct Params {
   B: u32,
@@ -31,7 +32,14 @@ struct Params {
   bOff: u32,   // elements (f16 halves when B_F16)
   alpha: f32,
   beta: f32,
+  flags: u32,  // FLAG_BIAS | FLAG_SKIP | FLAG_ACCUM
 }
+
+// Epilogue options are uniform flags, not defines: the branches are uniform and only in the
+// epilogue, and every define multiplies the pipelines SwiftShader compiles (seconds each).
+const FLAG_BIAS = 1u;
+const FLAG_SKIP = 2u;
+const FLAG_ACCUM = 4u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -184,23 +192,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var r = 0u; r < 8u; r++) {
     let co = m0 + ty * 8u + r;
     if (co >= P.Cout) { break; }
-#if BIAS
-    let bc = biasAt(P.bOff + co);
-#else
-    let bc = 0.0;
-#endif
+    var bc = 0.0;
+    if ((P.flags & FLAG_BIAS) != 0u) { bc = biasAt(P.bOff + co); }
     let rowBase = (b * P.Cout + co) * HW;
     for (var j = 0u; j < 8u; j++) {
       let p = n0 + tx + WX * j;
       if (p >= HW) { break; }
       let o = rowBase + p;
       var v = P.alpha * (acc[j * 2u + r / 4u][r % 4u] + bc);
-#if SKIP
-      v += P.beta * skip[o];
-#endif
-#if ACCUM
-      v += out[o];
-#endif
+      if ((P.flags & FLAG_SKIP) != 0u) { v += P.beta * skip[o]; }
+      if ((P.flags & FLAG_ACCUM) != 0u) { v += out[o]; }
       out[o] = v;
     }
   }

@@ -80,9 +80,6 @@ export function recordConv2d(rec: Recorder, a: Conv2dArgs): void {
       TN,
       W_F16: dtype === 'f16' ? 1 : 0,
       B_F16: biasDtype === 'f16' ? 1 : 0,
-      BIAS: bias ? 1 : 0,
-      SKIP: skip ? 1 : 0,
-      ACCUM: a.accumulate ? 1 : 0,
     },
     uniforms: new ParamsBuilder()
       .u32(B)
@@ -94,6 +91,7 @@ export function recordConv2d(rec: Recorder, a: Conv2dArgs): void {
       .u32(bias?.offset ?? 0)
       .f32(a.alpha ?? 1)
       .f32(a.beta ?? 1)
+      .u32((bias ? 1 : 0) | (skip ? 2 : 0) | (a.accumulate ? 4 : 0))
       .build(),
     // Unused optional slots get x: every variant keeps the same binding list.
     bindings: [x.binding, w.binding, (bias ?? x).binding, (skip ?? x).binding, out.binding],
