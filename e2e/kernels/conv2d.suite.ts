@@ -58,7 +58,8 @@ export async function convCase(ctx: GpuContext, rng: Rng, s: ConvShape): Promise
     const prior = s.accumulate ? rng.floats(B * Cout * HW) : undefined;
     const X = t.upload(x);
     const S = skip ? t.upload(skip) : undefined;
-    const O = prior ? t.upload(prior) : t.empty(B * Cout * HW);
+    // Without accumulate, out starts as garbage: a kernel that wrongly adds to it must fail.
+    const O = t.upload(prior ?? rng.floats(B * Cout * HW, 100));
     await t.run((rec) =>
       recordConv2d(rec, {
         x: X,
@@ -93,6 +94,7 @@ const PROFILES = {
   plain: { bias: true, skip: false, accumulate: false },
   residual: { bias: true, skip: true, accumulate: false },
   phi: { bias: true, skip: true, accumulate: true },
+  accumulate: { bias: true, skip: false, accumulate: true },
   bare: { bias: false, skip: false, accumulate: false },
 } as const;
 type Profile = keyof typeof PROFILES;

@@ -28,7 +28,8 @@ export async function resizeCase(ctx: GpuContext, rng: Rng, kind: 'bicubic' | 'a
     const { B, C, inH, inW, outH, outW, layout } = s;
     const x = rng.floats(B * C * inH * inW);
     const n = B * C * outH * outW;
-    const prior = s.accumulate ? rng.floats(n) : new Float32Array(n);
+    // Without accumulate, out starts as garbage: a kernel that wrongly adds to it must fail.
+    const prior = rng.floats(n, s.accumulate ? 1 : 100);
     const [X, O] = [t.upload(x), t.upload(prior)];
     const record = kind === 'bicubic' ? recordResizeBicubic : recordResizeArea;
     await t.run((rec) => record(rec, { x: X, out: O, B, C, inH, inW, outH, outW, layout, accumulate: s.accumulate }));
