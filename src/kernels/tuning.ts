@@ -7,7 +7,7 @@ export const tuning = {
   elementwise: { WG: 256 },
   /** Feature-map kernels (codebook gather, resizes, upsample/depth-to-space): threads per workgroup, one output each. */
   featureMap: { WG: 256 },
-  /** GroupNorm: threads per workgroup; one workgroup per (batch, group). */
+  /** GroupNorm: threads per workgroup (a power of two: tree reduction); one workgroup per (batch, group). */
   groupnorm: { WG: 256 },
   /**
    * conv2d as an implicit GEMM: a TM (output channels) × TN (pixels) tile per workgroup, each
