@@ -11,16 +11,21 @@ import { withBuffers, type TestBuffers } from './gpu-util';
  * Codes must equal the reference's; where the reference's draw lies within 1e-5 (relative) of a
  * cumulative boundary the neighbouring kept index is also accepted, and such rows are counted.
  */
-function expectCodes(label: string, got: Uint32Array, want: SampleResult[]): number {
+function expectCodes(label: string, got: Uint32Array, want: SampleResult[]): void {
   let near = 0;
+  let took = 0;
   for (let r = 0; r < want.length; r++) {
     const w = want[r];
     if (w.near) near++;
-    if (got[r] === w.code || (w.near && w.alternatives.includes(got[r]))) continue;
+    if (got[r] === w.code) continue;
+    if (w.near && w.alternatives.includes(got[r])) {
+      took++;
+      continue;
+    }
     throw new MismatchError(`${label}: row ${r} got code ${got[r]} want ${w.code}${w.near ? ` (near a boundary, also ok: ${w.alternatives.slice(0, 8)})` : ''}`);
   }
-  if (near) console.log(`sample ${label}: ${near}/${want.length} rows near a boundary`);
-  return near;
+  // Near rows are common only where one entry's probability is itself ~1e-5 (V = 40000, flat logits).
+  if (near) console.log(`sample ${label}: ${near}/${want.length} rows near a boundary, ${took} took the neighbour`);
 }
 
 /** Upload, sample on the GPU (codes at an offset in a larger buffer), read back, compare. */

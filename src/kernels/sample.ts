@@ -33,6 +33,8 @@ const KERNEL = 'sample';
 /** codes[outOffset + r] = the sampled candidate of row r (relative to colOffset), for r < rows. */
 export function recordSample(rec: Recorder, logits: GPUBuffer, codes: GPUBuffer, o: SampleOptions): void {
   const { ctx } = rec;
+  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (o.rows > maxWg) throw new KernelShapeError(KERNEL, `rows=${o.rows} exceeds maxComputeWorkgroupsPerDimension ${maxWg} (one workgroup per row); split the call`);
   const logitsBinding = checkLogits(ctx, KERNEL, logits, o);
   const outOffset = o.outOffset ?? 0;
   const codesBinding = checkOut(ctx, KERNEL, 'codes', codes, outOffset, o.rows);
@@ -44,8 +46,6 @@ export function recordSample(rec: Recorder, logits: GPUBuffer, codes: GPUBuffer,
   if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new KernelShapeError(KERNEL, `temperature must be finite and ≥ 0, got ${o.temperature}`);
   if (!(topP >= 0)) throw new KernelShapeError(KERNEL, `topP must be ≥ 0, got ${topP}`);
   if (!Number.isFinite(t)) throw new KernelShapeError(KERNEL, `guidance must be finite, got ${t}`);
-  const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
-  if (o.rows > maxWg) throw new KernelShapeError(KERNEL, `rows=${o.rows} exceeds maxComputeWorkgroupsPerDimension ${maxWg} (one workgroup per row); split the call`);
   const cfg = o.uncondOffset !== undefined && t !== 0;
   const { WG } = tuning.sample;
   rec.dispatch({
