@@ -29,7 +29,7 @@ export const tuning = {
    * columns per workgroup, all M rows at once.
    */
   matvec: { WG: 64, COLS: 4, MAX_M: 4 },
-  /** Sampling (sample.wgsl): threads per workgroup (a power of two), one workgroup per row. */
+  /** Sampling (sample.wgsl): threads per workgroup, one workgroup per row; a power of two ≤ 128 (its 16-bin histograms take 64·WG bytes of workgroup memory). */
   sample: { WG: 64 },
   /** CFG combine: threads per workgroup, one output logit each. */
   cfgCombine: { WG: 256 },
