@@ -1,18 +1,25 @@
+#if QUAD
+enable subgroups;
+#endif
 // Linear layer, matrix-vector path (few rows: text decoding, M = 1, or 2 with CFG):
-//   y[M,N] = x[M,K] · W[N,K]ᵀ (+ bias[N]) (+ residual[M,N]),  M ≤ MAX_M
+//   y[M,N] = x[M,K] · W[N,K]ᵀ (+ bias[N]) (+ residual[M,N]),  M ≤ 4
 //
 // Bindings and weight packing: exactly as matmul.wgsl (0 Params, 1 x, 2 w, 3 scales, 4 bias,
 //           5 residual, 6 y), so the TypeScript binds both paths the same way.
-// Dispatch: ceil(N/COLS) workgroups of WG threads, folded into (x, y) as (nx, ny) when over the
-//           per-dimension limit; workgroup g = y·nx + x owns columns g·COLS .. g·COLS+COLS-1.
-// Algorithm: K is walked in quads of 4 elements; thread t takes quads t, t+WG, ... and keeps
-//           COLS·MAX_M partial dot products in registers (each x quad is reused for all COLS
-//           columns, each W quad for all rows). One barrier, then COLS·MAX_M threads each sum the
-//           WG partials of one output: one barrier instead of a log2(WG) tree, since barriers
-//           are what costs on CPU-emulated GPUs.
+// Dispatch: ceil(N / (G·COLS)) workgroups of 4·G threads, folded into (x, y) as (nx, ny) when over
+//           the per-dimension limit; workgroup w = y·nx + x owns columns w·G·COLS ..
+//           (w+1)·G·COLS - 1. ROWS (1, 2 or 4, the smallest ≥ M) is a compile-time row count so the
+//           accumulators stay in registers: at most three pipelines per dtype, whatever the shapes.
+// Algorithm: a quad of 4 threads owns COLS columns and splits K among its lanes, in quads of 4
+//           elements (lane l takes quads l, l+4, ...), keeping COLS·ROWS partial dot products;
+//           each x quad is reused for all COLS columns, each W quad for all rows. The 4 partials
+//           are summed with quadSwapX/quadSwapY when subgroups exist (QUAD), else through
+//           workgroup memory. Why quads and not a whole workgroup per column: on CPU-emulated GPUs
+//           (SwiftShader) a barrier makes every workgroup a set of coroutines, which cost far
+//           more than a GEMV's arithmetic; the QUAD variant has no barrier at all.
 
 struct Params {
-  M: u32,       // rows of x and y (≤ MAX_M)
+  M: u32,       // rows of x and y (≤ ROWS)
   N: u32,       // output features (rows of W)
   K: u32,       // input features
   kw: u32,      // 4-byte words per W row: K (f32), ceil(K/2) (f16), ceil(K/4) (q8)
@@ -38,12 +45,14 @@ struct Params {
 @group(0) @binding(5) var<storage, read> resid: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 
-const WG = {{WG}}u;
-const COLS = {{COLS}}u;
-const MAX_M = {{MAX_M}}u;
-const OUTS = COLS * MAX_M;
+const G = {{G}}u;          // column groups (quads) per workgroup
+const COLS = {{COLS}}u;    // columns per quad
+const ROWS = {{ROWS}}u;    // rows computed (≥ M)
+const OUTS = COLS * ROWS;
 
-var<workgroup> part: array<f32, OUTS * WG>; // part[o·WG + t]: thread t's share of output o
+#if !QUAD
+var<workgroup> part: array<f32, 4u * G * OUTS>; // part[(g·OUTS + o)·4 + lane]
+#endif
 
 // Elements 4q..4q+3 of x row m (zeros past K or M).
 fn x_quad(m: u32, q: u32) -> vec4<f32> {
@@ -81,34 +90,48 @@ fn w_quad(n: u32, q: u32) -> vec4<f32> {
 #endif
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(4 * G)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let n0 = (wid.y * P.nx + wid.x) * COLS;
+  let lane = lid & 3u;
+  let g = lid >> 2u;
+  let n0 = ((wid.y * P.nx + wid.x) * G + g) * COLS;
   let quads = (P.K + 3u) / 4u;
-  var acc: array<f32, OUTS>; // acc[c·MAX_M + m]
-  for (var q = lid; q < quads; q += WG) {
-    var xq: array<vec4<f32>, MAX_M>;
-    for (var m = 0u; m < MAX_M; m++) { xq[m] = x_quad(m, q); }
+  var acc: array<f32, OUTS>; // acc[c·ROWS + m]
+  for (var q = lane; q < quads; q += 4u) {
+    var xq: array<vec4<f32>, ROWS>;
+    for (var m = 0u; m < ROWS; m++) { xq[m] = x_quad(m, q); }
     for (var c = 0u; c < COLS; c++) {
       let wq = w_quad(n0 + c, q);
-      for (var m = 0u; m < MAX_M; m++) { acc[c * MAX_M + m] += dot(xq[m], wq); }
+      for (var m = 0u; m < ROWS; m++) { acc[c * ROWS + m] += dot(xq[m], wq); }
     }
   }
-  for (var o = 0u; o < OUTS; o++) { part[o * WG + lid] = acc[o]; }
+#if QUAD
+  for (var o = 0u; o < OUTS; o++) {
+    let v = acc[o] + quadSwapX(acc[o]);
+    acc[o] = v + quadSwapY(v);
+  }
+#else
+  for (var o = 0u; o < OUTS; o++) { part[(g * OUTS + o) * 4u + lane] = acc[o]; }
   workgroupBarrier();
-  if (lid >= OUTS) { return; }
-  let n = n0 + lid / MAX_M;
-  let m = lid % MAX_M;
-  if (n >= P.N || m >= P.M) { return; }
-  var v = 0.0;
-  for (var t = 0u; t < WG; t++) { v += part[lid * WG + t]; }
+  for (var o = 0u; o < OUTS; o++) {
+    let i = (g * OUTS + o) * 4u;
+    acc[o] = (part[i] + part[i + 1u]) + (part[i + 2u] + part[i + 3u]);
+  }
+#endif
+  // Every lane holds the sums; lane l writes the outputs o ≡ l (mod 4).
+  for (var o = lane; o < OUTS; o += 4u) {
+    let n = n0 + o / ROWS;
+    let m = o % ROWS;
+    if (n >= P.N || m >= P.M) { continue; }
+    var v = acc[o];
 #if BIAS
-  v += bias[P.b_off + n];
+    v += bias[P.b_off + n];
 #endif
 #if RES_BUF
-  v += resid[P.r_off + m * P.N + n];
+    v += resid[P.r_off + m * P.N + n];
 #elif RES_INPLACE
-  v += y[P.y_off + m * P.N + n];
+    v += y[P.y_off + m * P.N + n];
 #endif
-  y[P.y_off + m * P.N + n] = v;
+    y[P.y_off + m * P.N + n] = v;
+  }
 }

@@ -102,11 +102,13 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
   const bindings: Binding[] = [x.binding, w.binding, (s ?? x).binding, (b ?? x).binding, (r ?? x).binding, y.binding];
 
   if (path === 'matvec') {
-    const { WG, COLS, MAX_M } = tuning.matvec;
-    const [nx, ny] = fold1D(ceilDiv(N, COLS), maxWg);
+    const { G, COLS } = tuning.matvec;
+    const [nx, ny] = fold1D(ceilDiv(N, G * COLS), maxWg);
+    // Rows are compile-time so the accumulators stay in registers: 1, 2 or 4, never more variants.
+    const ROWS = M <= 1 ? 1 : M <= 2 ? 2 : 4;
     rec.dispatch({
       shader: 'matvec',
-      defines: { ...flags, WG, COLS, MAX_M },
+      defines: { ...flags, G, COLS, ROWS, QUAD: ctx.features.subgroups ? 1 : 0 },
       uniforms: params.u32(nx).build(),
       bindings,
       workgroups: [nx, ny],

@@ -25,10 +25,10 @@ export const tuning = {
    */
   matmul: { BM: 64, BN: 64, TK: 32 },
   /**
-   * Linear, matrix-vector path (matvec.wgsl) for M ≤ MAX_M: WG threads split K, COLS output
-   * columns per workgroup, all M rows at once.
+   * Linear, matrix-vector path (matvec.wgsl) for M ≤ MAX_M (≤ 4): quads of 4 threads split K
+   * for COLS output columns each, G quads per workgroup, all M rows at once.
    */
-  matvec: { WG: 64, COLS: 4, MAX_M: 4 },
+  matvec: { G: 16, COLS: 4, MAX_M: 4 },
   /** Sampling (sample.wgsl): threads per workgroup, one workgroup per row; a power of two ≤ 128 (its 16-bin histograms take 64·WG bytes of workgroup memory). */
   sample: { WG: 64 },
   /** CFG combine: threads per workgroup, one output logit each. */
