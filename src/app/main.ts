@@ -21,7 +21,21 @@ const demo = {
   events: [] as Omit<ScaleEvent, 'preview'>[],
   result: undefined as ImageResult | undefined,
   error: undefined as { name: string; code?: string; message: string } | undefined,
+  /** Longest main-thread handler of an engine callback or result (ms): must stay far below 50. */
+  maxHandlerMs: 0,
 };
+
+/** Time a main-thread handler of engine output (the page's own share of any long task). */
+function timed<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
+  return (...a) => {
+    const t = performance.now();
+    try {
+      fn(...a);
+    } finally {
+      demo.maxHandlerMs = Math.max(demo.maxHandlerMs, performance.now() - t);
+    }
+  };
+}
 (globalThis as { nextscaleDemo?: typeof demo }).nextscaleDemo = demo;
 
 let engine: Engine | undefined;
@@ -50,7 +64,7 @@ function applyModelInfo(info: ModelInfo): void {
 async function loadModel(): Promise<ModelInfo> {
   setState('loading');
   setStatus(`Loading the model from ${modelUrl}…`);
-  const info = await engine!.loadModel(modelUrl, { onProgress: showProgress });
+  const info = await engine!.loadModel(modelUrl, { onProgress: timed(showProgress) });
   demo.info = info;
   applyModelInfo(info);
   if (!info.note) setStatus(`Ready. ${info.cached ? '' : 'Not cached: it will be downloaded again next time.'}`.trim());
@@ -88,6 +102,7 @@ async function generate(): Promise<void> {
   if (run) return;
   showError(undefined);
   demo.events = [];
+  demo.maxHandlerMs = 0;
   demo.result = undefined;
   demo.error = undefined;
   let opts: GenerateImageOptions;
@@ -109,17 +124,19 @@ async function generate(): Promise<void> {
       throw e;
     }
     setStatus(`Generating ${info.scales.length} scales…`);
-    const onScale = (e: ScaleEvent) => {
+    const onScale = timed((e: ScaleEvent) => {
       const { preview: _preview, ...rest } = e;
       demo.events.push(rest);
       addScale(e);
       setStatus(`Scale ${e.scale + 1} of ${e.scales} (${e.grid}×${e.grid}) — ${formatMs(e.timings.elapsedMs)}`);
-    };
+    });
     const result = await engine!.generateImage({ ...opts, signal: controller.signal }, onScale);
-    demo.result = result;
-    showImage(result.image);
-    const t = result.timings;
-    ui.total.textContent = `Total ${formatMs(t.totalMs)} · first preview after ${formatMs(t.firstPreviewMs)} · seed ${result.seed}`;
+    timed(() => {
+      demo.result = result;
+      showImage(result.image);
+      const t = result.timings;
+      ui.total.textContent = `Total ${formatMs(t.totalMs)} · first preview after ${formatMs(t.firstPreviewMs)} · seed ${result.seed}`;
+    })();
     setStatus('Done.');
     setState('done');
   } catch (e) {
@@ -175,6 +192,8 @@ async function start(): Promise<void> {
     await model;
   } catch (e) {
     model = undefined; // Generate tries again
+    setStatus('The model could not be loaded.');
+    ui.progressText.textContent = 'failed';
     fail(e);
     void refreshCache();
   }

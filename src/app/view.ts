@@ -115,6 +115,8 @@ export function addScale(e: ScaleEvent): void {
 
 export function renderCache(models: CachedModel[], onDelete: (m: CachedModel) => void): void {
   ui.cacheEmpty.hidden = models.length > 0;
+  ui.cacheEmpty.textContent = 'Nothing cached yet.';
+  ui.cacheList.closest('table')!.hidden = models.length === 0;
   ui.cacheList.replaceChildren(
     ...models.map((m) => {
       const tr = document.createElement('tr');

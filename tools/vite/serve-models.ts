@@ -10,7 +10,8 @@ import type { Plugin, ResolvedConfig } from 'vite';
 
 const TYPES: Record<string, string> = { '.json': 'application/json', '.png': 'image/png' };
 
-export function serveModels(dir = 'models', urlBase = '/models/'): Plugin {
+/** `dir` defaults to $NEXTSCALE_MODELS_DIR or models/ (the env lets tests serve another export). */
+export function serveModels(dir = process.env.NEXTSCALE_MODELS_DIR ?? 'models', urlBase = '/models/'): Plugin {
   let config: ResolvedConfig;
   const root = () => resolve(config.root, dir);
   const middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => {

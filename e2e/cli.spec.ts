@@ -1,0 +1,66 @@
+// The Node CLI (bin/nextscale.mjs): usage and errors, and, with the bundled model, the PyTorch
+// goldens reproduced through Dawn (SwiftShader without a GPU): codes, final image and previews.
+import { test, expect } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareWithGolden, DEFAULT_MODEL_DIR, goldenCases, MODEL_DIR, REPO, requireModel } from './goldens';
+import { decodePng } from '../src/cli/png';
+
+const BIN = join(REPO, 'bin', 'nextscale.mjs');
+
+function cli(args: string[], timeout = 280_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO, timeout }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test('cli: --help, usage errors, a missing model folder', async () => {
+  const help = await cli(['--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain('nextscale generate --prompt');
+  expect(help.stdout).toContain('--previews <dir>');
+  const noOut = await cli(['generate', '--prompt', 'x']);
+  expect(noOut.code).toBe(64);
+  expect(noOut.stderr).toContain('--out <file.png> is required');
+  const badNum = await cli(['generate', '--prompt', 'x', '--out', 'x.png', '--top-p', '2']);
+  expect(badNum.code).toBe(64);
+  expect(badNum.stderr).toContain('--top-p must be a number in [0, 1]');
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-'));
+  const missing = await cli(['generate', '--model', dir, '--prompt', 'x', '--out', join(dir, 'x.png')]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  expect(missing.stderr).toContain('has no manifest.json');
+  rmSync(dir, { recursive: true });
+});
+
+test('cli: reproduces the golden codes, image and previews', async () => {
+  test.setTimeout(600_000);
+  requireModel();
+  const cases = goldenCases();
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-'));
+  for (const c of [cases[0], cases.find((x) => x.seed !== cases[0].seed) ?? cases[0]].filter((x, i, a) => a.indexOf(x) === i)) {
+    const out = join(dir, `${c.name}.png`);
+    const tokens = join(dir, `${c.name}.json`);
+    const previews = join(dir, `${c.name}-previews`);
+    const s = c.sampling;
+    const args = ['generate', '--prompt', c.prompt, '--seed', String(c.seed), '--cfg', String(s.cfg), '--top-k', String(s.top_k), '--top-p', String(s.top_p)];
+    args.push('--temperature', String(s.temperature), '--out', out, '--tokens', tokens, '--previews', previews);
+    if (MODEL_DIR !== DEFAULT_MODEL_DIR) args.push('--model', MODEL_DIR); // without --model: the bundled one
+    const r = await cli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(tokens, 'utf8')), `codes of ${c.name}`).toEqual({ scales: c.scales });
+    const img = decodePng(readFileSync(out));
+    const diff = compareWithGolden(c, img.width, img.height, img.data);
+    expect(diff.mean, `mean |Δ| vs ${c.pngPath}`).toBeLessThan(2);
+    for (let i = 0; i < c.scales.length; i++) expect(existsSync(join(previews, `scale-${i}.png`)), `scale-${i}.png`).toBe(true);
+    expect(existsSync(join(previews, `scale-${c.scales.length}.png`))).toBe(false);
+    expect(r.stderr).toMatch(new RegExp(`scale ${c.scales.length}/${c.scales.length}`));
+  }
+  rmSync(dir, { recursive: true });
+});
