@@ -1,0 +1,65 @@
+// Unit tests (node:test through tsx) for the CLI: argument parsing and the file: fetch the store reads local models with.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseCli, UsageError } from '../cli/args';
+import { createFileFetch } from '../cli/file-fetch';
+import { loadModelFiles, sha256Hex, ModelNotFoundError, IntegrityError } from '../store';
+
+test('parseCli: generate with every option, help, and usage errors', () => {
+  const a = parseCli(['generate', '--prompt', 'red apple', '--seed', '7', '--cfg', '3', '--top-k', '10', '--top-p', '0.8', '--out', 'a.png', '--tokens', 't.json', '--previews', 'p']);
+  assert.deepEqual(a, { command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p', quiet: false });
+  assert.equal((parseCli(['generate', '--class', '207', '--out', 'x.png']) as { classLabel: number }).classLabel, 207);
+  assert.deepEqual(parseCli(['--help']), { command: 'help' });
+  assert.deepEqual(parseCli([]), { command: 'help' });
+  const bad: [string[], RegExp][] = [
+    [['generate', '--prompt', 'x'], /--out/],
+    [['generate', '--out', 'x.png'], /--prompt/],
+    [['generate', '--prompt', 'x', '--class', '1', '--out', 'x.png'], /not both/],
+    [['generate', '--prompt', 'x', '--out', 'x.png', '--seed', '1.5'], /--seed must be an integer/],
+    [['generate', '--prompt', 'x', '--out', 'x.png', '--seed', '4294967296'], /--seed/],
+    [['generate', '--class', '1000', '--out', 'x.png'], /--class/],
+    [['generate', '--prompt', 'x', '--out', 'x.png', '--top-p', 'abc'], /--top-p/],
+    [['generate', '--prompt', 'x', '--out', 'x.png', '--bogus'], /bogus/],
+    [['draw', '--out', 'x.png'], /unknown command "draw"/],
+    [['generate', 'red', 'apple', '--out', 'x.png'], /unexpected argument/],
+  ];
+  for (const [argv, re] of bad) assert.throws(() => parseCli(argv), (e) => e instanceof UsageError && re.test((e as Error).message), argv.join(' '));
+});
+
+test('file fetch: whole files, ranges, 404; the store loads and verifies a local folder through it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-ff-'));
+  try {
+    const weights = new Uint8Array(5000).map((_, i) => (i * 7) & 255);
+    const config = new TextEncoder().encode('{"family":"nextflow"}');
+    writeFileSync(join(dir, 'w.bin'), weights);
+    writeFileSync(join(dir, 'config.json'), config);
+    const files = [
+      { path: 'config.json', size: config.length, sha256: sha256Hex(config) },
+      { path: 'w.bin', size: weights.length, sha256: sha256Hex(weights) },
+    ];
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: 'nextscale-manifest', version: 1, model: 't', files }));
+    const f = createFileFetch();
+    const base = pathToFileURL(dir).href + '/';
+    const whole = await f(base + 'w.bin');
+    assert.equal(whole.status, 200);
+    assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), weights);
+    const part = await f(base + 'w.bin', { headers: { Range: 'bytes=10-19' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), 'bytes 10-19/5000');
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), weights.subarray(10, 20));
+    assert.equal((await f(base + 'nope.bin')).status, 404);
+
+    const m = await loadModelFiles(base, { fetch: f, storage: null });
+    assert.deepEqual(m.config, { family: 'nextflow' });
+    assert.deepEqual(m.files.get('w.bin')!.bytes(), weights);
+    await assert.rejects(loadModelFiles(pathToFileURL(join(dir, 'missing')).href, { fetch: f, storage: null }), ModelNotFoundError);
+    writeFileSync(join(dir, 'w.bin'), weights.map((b) => b ^ 1));
+    await assert.rejects(loadModelFiles(base, { fetch: f, storage: null }), IntegrityError);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
