@@ -29,7 +29,8 @@ export class EngineHost {
     const result = await this.run(requestId, onEvent, (signal, fire) =>
       this.engine.generateImage({ ...opts, signal }, onEvent && ((e) => fire(withTransfer(e)))),
     );
-    return transfer(result, [result.image.data.buffer]);
+    const buf = result.image.data.buffer;
+    return buf instanceof ArrayBuffer ? transfer(result, [buf]) : result;
   }
 
   cancel(requestId: number): void {
