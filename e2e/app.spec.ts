@@ -116,7 +116,9 @@ test('generates one preview per scale, in order, with the golden codes and image
   test.info().annotations.push({ type: 'main thread', description: `longest handler ${maxHandlerMs.toFixed(1)} ms; long tasks (ms): ${longTasks.join(', ') || 'none'}` });
   expect(maxHandlerMs, 'longest main-thread handler of an engine event (ms)').toBeLessThan(50);
   await expect(page.locator('#total')).toContainText('Total');
-  await page.screenshot({ path: join(REPO, 'docs', 'screenshot-demo.png'), fullPage: true });
+  // NEXTSCALE_SCREENSHOT=1 refreshes the README's screenshot; otherwise it goes to test-results/.
+  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-demo.png') : test.info().outputPath('screenshot-demo.png');
+  await page.screenshot({ path: shot, fullPage: true });
 });
 
 test('a reload loads the model from IndexedDB with no weight request', async ({ page }) => {
