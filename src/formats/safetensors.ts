@@ -4,6 +4,7 @@
  * Offsets are relative to the end of the header. Bad files raise WeightsFormatError.
  */
 import { NextscaleError } from '../gpu/errors';
+import { f16BitsToF32 } from './f16';
 
 export class WeightsFormatError extends NextscaleError {
   constructor(file: string, detail: string) {
@@ -75,16 +76,6 @@ export function parseSafetensors(file: string, data: Uint8Array): SafetensorsHea
   return parseSafetensorsHeader(file, data, data.byteLength);
 }
 
-/** f16 bits → f32 value (for references and small CPU-side tensors). */
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** A tensor's values as f32 (F32, F16, BF16, I8/U8/I32/U32 converted), for CPU use of small tensors. */
 export function tensorToF32(data: Uint8Array, t: TensorInfo): Float32Array {
   const n = t.bytes / DTYPE_BYTES[t.dtype];
@@ -94,7 +85,7 @@ export function tensorToF32(data: Uint8Array, t: TensorInfo): Float32Array {
       return new Float32Array(bytes.buffer);
     case 'F16': {
       const u = new Uint16Array(bytes.buffer);
-      return Float32Array.from(u, f16ToF32);
+      return Float32Array.from(u, f16BitsToF32);
     }
     case 'BF16': {
       const u = new Uint16Array(bytes.buffer);
