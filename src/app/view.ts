@@ -74,6 +74,7 @@ export function showProgress(p: LoadProgress): void {
     p.phase === 'manifest' ? 'Reading the manifest…'
     : p.phase === 'upload' ? `Uploading weights to the GPU… ${Math.floor(p.percent)}%`
     : p.phase === 'verify' ? `Verifying ${bytes}`
+    : p.phase === 'warmup' ? 'Compiling the GPU kernels (one small warm-up image)…'
     : p.phase === 'ready' ? `${formatBytes(p.totalBytes)}${p.fromCache ? ' — from cache' : ' — downloaded'}`
     : `${p.fromCache ? 'From cache: ' : ''}${bytes}`;
   ui.progressText.textContent = text;

@@ -20,6 +20,13 @@ export interface InThreadEngineOptions {
   fetch?: typeof globalThis.fetch;
 }
 
+/** One small generation with the model's own sampling settings, so every pipeline it uses is compiled. */
+async function warmUp(ctx: GpuContext, m: NextFlowModel, signal?: AbortSignal): Promise<void> {
+  const s = m.config.sampling;
+  const gen = generateNextFlowImage(ctx, m, { promptIds: [m.config.vocab.textStart], seed: 0, cfg: s.cfg, topK: s.topK, topP: s.topP, temperature: s.temperature, previews: true, signal });
+  for await (const _ of gen) throwIfAborted(signal, 'Loading the model');
+}
+
 export class InThreadEngine implements Engine {
   private ctx: GpuContext | null = null;
   private lostError: DeviceLostError | null = null;
@@ -71,6 +78,10 @@ export class InThreadEngine implements Engine {
       this.model?.destroy();
       this.model = null;
       const model = NextFlowModel.load(ctx, { config, tokenizer: tokPath ? files.files.get(tokPath)?.json() : undefined, weights });
+      if (o.warmUp ?? true) {
+        o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
+        await warmUp(ctx, model, o.signal);
+      }
       o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
       const c = model.config;
       this.model = model;

@@ -5,7 +5,8 @@
 
 /** Download/load progress of a model. */
 export interface LoadProgress {
-  phase: 'manifest' | 'download' | 'verify' | 'upload' | 'ready';
+  /** 'warmup' compiles the GPU pipelines with one small generation, so the first real image is fast. */
+  phase: 'manifest' | 'download' | 'verify' | 'upload' | 'warmup' | 'ready';
   /** The file being fetched, when phase is 'download'. */
   file?: string;
   loadedBytes: number;
@@ -18,6 +19,11 @@ export interface LoadProgress {
 export interface LoadModelOptions {
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Run one small generation right after loading (default true). Shader compilation then happens
+   * behind the load progress instead of during the user's first image (seconds on software GPUs).
+   */
+  warmUp?: boolean;
 }
 
 /** What a loaded model is and can do. */
