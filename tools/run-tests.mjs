@@ -8,6 +8,7 @@ const stages = [
   ['browser (Playwright, Chromium WebGPU)', 'npm run test:browser'],
   ['kernels in Node (Dawn)', 'npm run test:node'],
   ['default model vs PyTorch goldens in Node (Dawn)', 'npm run test:goldens'],
+  ['engine bad input in Node (Dawn)', 'npm run test:engine'],
   ['python tools', 'npm run test:py'],
 ];
 
