@@ -1,0 +1,77 @@
+// Browser side of the engine benchmark (run-engine-bench.ts calls window.__nextscaleEngineBench).
+// The generator runs in the page's thread (no worker): the same GPU path as InThreadEngine.
+import { createGpuContext } from '../../src/gpu/device';
+import { loadModelFiles } from '../../src/store';
+import { NextFlowModel } from '../../src/models/nextflow/model';
+import { generateNextFlowImage } from '../../src/models/nextflow/image-generator';
+import type { ByteSource } from '../../src/models/weights';
+
+export interface EngineBenchImage {
+  seed: number;
+  totalMs: number;
+  firstPreviewMs: number;
+  scales: { scale: number; grid: number; forwardMs: number; previewMs: number }[];
+}
+
+declare global {
+  interface Window {
+    __nextscaleEngineBench(o: { model: string; prompt: string; seeds: number[]; warmup: number }): Promise<{ adapter: unknown; weightsBytes: number; poolPeakBytes: number; images: EngineBenchImage[] }>;
+  }
+}
+
+window.__nextscaleEngineBench = async ({ model: dir, prompt, seeds, warmup }) => {
+  const ctx = await createGpuContext();
+  const files = await loadModelFiles(`/${dir}/`, { storage: null });
+  const cfgFile = files.config as { files: { tokenizer: string } };
+  const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfgFile.files.tokenizer)!.json(), weights: new Map<string, ByteSource>([...files.files]) });
+  const d = model.config.sampling;
+  const promptIds = model.tokenizer.encode(prompt);
+  const run = async (seed: number): Promise<EngineBenchImage> => {
+    const t0 = performance.now();
+    let firstPreviewMs = 0;
+    const scales: EngineBenchImage['scales'] = [];
+    for await (const o of generateNextFlowImage(ctx, model, { promptIds, seed, cfg: d.cfg, topK: d.topK, topP: d.topP, temperature: d.temperature, previews: true })) {
+      if (!firstPreviewMs) firstPreviewMs = performance.now() - t0;
+      scales.push({ scale: o.scale, grid: o.grid, forwardMs: o.forwardMs, previewMs: o.previewMs });
+    }
+    return { seed, totalMs: performance.now() - t0, firstPreviewMs, scales };
+  };
+  for (let i = 0; i < warmup; i++) await run(1000 + i);
+  ctx.pool.peakBytes = ctx.pool.liveBytes;
+  const images: EngineBenchImage[] = [];
+  for (const s of seeds) images.push(await run(s));
+  const out = { adapter: ctx.adapterInfo, weightsBytes: model.gpuBytes, poolPeakBytes: ctx.pool.peakBytes, images };
+  model.destroy();
+  ctx.destroy();
+  return out;
+};
+document.getElementById('log')!.textContent = 'ready';
+
+// onnxruntime-web (WebGPU EP) on the exported transformer: a full-sequence forward per scale (recompute),
+// fed the exact inputs the PyTorch reference built for one generation (tools/bench_onnx.py).
+type OrtStep = Record<string, { dims: number[]; dtype: 'int64' | 'float32'; data: number[] }>;
+declare global {
+  interface Window {
+    __nextscaleOrtBench(o: { onnxB64: string[]; steps: OrtStep[]; reps: number }): Promise<{ stepMs: number[][] }>;
+  }
+}
+window.__nextscaleOrtBench = async ({ onnxB64, steps, reps }) => {
+  const { loadOrt } = await import('./onnx-matmul');
+  const ort = await loadOrt();
+  const sessions = [];
+  for (const b of onnxB64) sessions.push(await ort.InferenceSession.create(Uint8Array.from(atob(b), (c) => c.charCodeAt(0)), { executionProviders: ['webgpu'] }));
+  const feeds = steps.map((s) => Object.fromEntries(Object.entries(s).map(([k, t]) => [k, t.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(t.data.map((x) => BigInt(x))), t.dims) : new ort.Tensor('float32', Float32Array.from(t.data), t.dims)])));
+  const stepMs: number[][] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    const row: number[] = [];
+    for (const [i, f] of feeds.entries()) {
+      const t0 = performance.now();
+      const out = await sessions[i].run(f); // outputs come back to the CPU: the time includes the logits readback
+      row.push(performance.now() - t0);
+      for (const v of Object.values(out)) v.dispose?.();
+    }
+    if (r > 0) stepMs.push(row); // rep 0 is the warm-up (shader compilation)
+  }
+  for (const s of sessions) await s.release();
+  return { stepMs };
+};
