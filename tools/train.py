@@ -30,12 +30,28 @@ def quick_overrides(cfg):
     return cfg
 
 
+def seed_vq_checkpoint(model_dir, run_dir, log):
+    """Writes run_dir/vq.pt as a finished VQ stage from an exported vq.safetensors (f16 upcast to f32)."""
+    from nextscale_tools import safetensors_io
+    path = os.path.join(run_dir, "vq.pt")
+    if os.path.exists(path):
+        return
+    tensors, _ = safetensors_io.load(os.path.join(model_dir, "vq.safetensors"))
+    with open(os.path.join(model_dir, "config.json")) as f:
+        psnr = json.load(f)["vq"].get("heldout_psnr_db")
+    state = {k[len("vq."):]: v.float() for k, v in tensors.items()}
+    torch.save({"model": state, "opt": None, "step": 0, "elapsed": 0.0, "done": True, "psnr": psnr}, path)
+    log(f"vq: seeded from {model_dir}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=os.path.join(REPO, "tools", "configs", "tiny.json"))
     ap.add_argument("--run-dir", default=None, help="default: runs/<name> (or a temp dir with --quick)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--stage", choices=["all", "vq", "tokenize", "lm"], default="all")
+    ap.add_argument("--vq-from", default=None, metavar="MODEL_DIR",
+                    help="start from an exported model's tokenizer (skips VQ training; keeps its image codes)")
     ap.add_argument("--threads", type=int, default=1, help="1 is far faster than 2 on a contended box (OpenMP barriers)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -59,6 +75,8 @@ def main(argv=None):
     log("data: " + ", ".join(f"{k}={len(v['captions'])}" for k, v in data.items()))
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
+    if args.vq_from:
+        seed_vq_checkpoint(args.vq_from, run_dir, log)
     vq = train_vq(cfg["vq"], data, run_dir, cfg["seed"], log)
     if args.stage == "vq":
         return run_dir

@@ -4,8 +4,10 @@ import random
 
 import numpy as np
 
-from . import emoji, shapes
+from . import chat, emoji, shapes
 
+EDIT_PAIRS = 4000
+DATA_VERSION = 2  # bump when build() changes, so stale caches are not reused
 EMOJI_VQ_HOLDOUT = 64  # emoji kept out of VQ training only, to report held-out reconstruction PSNR
 
 
@@ -22,6 +24,7 @@ def build(seed, shape_variants, quick=False):
                                              ("shapes_pairs", pairs, 1, seed + 2)):
         imgs, caps, _ = shapes.build(combos, variants, sub_seed)
         out[name] = {"images": imgs, "captions": caps}
+    out["edits"] = chat.build_edit_pairs(train, EDIT_PAIRS if not quick else 32, seed + 4)
     e_imgs, e_caps = emoji.build()
     if quick:
         e_imgs, e_caps = e_imgs[::20], e_caps[::20]
@@ -33,19 +36,19 @@ def build(seed, shape_variants, quick=False):
 
 
 def load_or_build(cache_dir, seed, shape_variants, quick=False):
-    """Cached build: data/dataset_s{seed}_v{variants}[_quick].npz."""
-    tag = f"dataset_s{seed}_v{shape_variants}{'_quick' if quick else ''}"
+    """Cached build: data/dataset{VERSION}_s{seed}_v{variants}[_quick].npz."""
+    tag = f"dataset{DATA_VERSION}_s{seed}_v{shape_variants}{'_quick' if quick else ''}"
     path = os.path.join(cache_dir, tag + ".npz")
     if os.path.exists(path):
         z = np.load(path, allow_pickle=False)
         out = {}
         for key in z.files:
             split, field = key.split("__")
-            out.setdefault(split, {})[field] = z[key] if field != "captions" else [str(c) for c in z[key]]
+            out.setdefault(split, {})[field] = [str(c) for c in z[key]] if z[key].dtype.kind == "U" else z[key]
         return out
     data = build(seed, shape_variants, quick)
     os.makedirs(cache_dir, exist_ok=True)
-    flat = {f"{s}__{f}": (np.array(v) if f == "captions" else v) for s, d in data.items() for f, v in d.items()}
+    flat = {f"{s}__{f}": np.asarray(v) for s, d in data.items() for f, v in d.items()}
     np.savez(path + ".tmp.npz", **flat)
     os.replace(path + ".tmp.npz", path)
     return data

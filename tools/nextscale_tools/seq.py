@@ -2,6 +2,7 @@
 
 Text-to-image:  <bos> w1..wn <boi> [block s=1] ... [block s=S-1]
 Captioning:     <bos> <boi> [block s=1] ... [block s=S-1] <eoi> w1..wn <eos>
+Chat:           <bos> <user> [<boi> blocks <eoi>] w.. <assistant> (w.. | <boi> blocks <eoi>) <eos> <user> ...
 Each token is described by: ids, scale (-1 = embedded token, s>=1 = image block s), pos (3D RoPE position),
 group (block-causal mask: k visible to q iff group[k] <= group[q]) and slot (index of its block-input
 feature among all block cells, -1 for embedded tokens).
@@ -63,6 +64,35 @@ def caption_layout(vocab, word_ids, scales, range_c, with_eos=True):
     return lay
 
 
+def chat_layout(vocab, parts, scales, range_c):
+    """Chat sequence: <bos> then parts, each ("tokens", [ids]) or ("image", upto). An image is <boi>, its
+    blocks 1..upto-1 and, when whole (upto = S), <eoi>. Image k's block slots start at k * (cells per image),
+    so its input codes are in_codes[k * n_in:(k + 1) * n_in]. Positions follow caption_layout: the blocks
+    start right after <boi>, and text resumes max(range_c, S) later. Returns (Layout, [index of each <boi>])."""
+    lay = Layout()
+    lay.text(vocab.bos, 0)
+    t, bois = 1, []
+    n_out = sum(h * h for h in scales[1:])
+    for kind, arg in parts:
+        if kind == "tokens":
+            for tok in arg:
+                lay.text(tok, t)
+                t += 1
+            continue
+        slot = len(bois) * n_out
+        bois.append(len(lay))
+        lay.text(vocab.boi, t)
+        p0 = t + 1
+        for s in range(1, arg):
+            lay.block(s, scales[s], scales[s], p0, range_c, slot)
+            slot += scales[s] ** 2
+        t = p0 + max(range_c, len(scales))
+        if arg == len(scales):
+            lay.text(vocab.eoi, t)
+            t += 1
+    return lay, bois
+
+
 def collate(layouts, pad_id):
     """Right-pad a list of Layouts into tensors (ids, scale, pos, group, slot), all [B, L(, 3)]."""
     L = max(len(x) for x in layouts)
@@ -93,8 +123,12 @@ def block_upsample_matrix(scales):
 
 
 def gather_block_feats(M, codebook_KC, in_codes_BN, slot_BL):
-    """Block-input feature for every position: [B, L, C] (zeros where slot = -1)."""
-    feats_BNC = M @ codebook_KC[in_codes_BN]  # [B, n_out, C]
+    """Block-input feature for every position: [B, L, C] (zeros where slot = -1). in_codes_BN may hold several
+    images back to back (N = images * n_in); image k's features then sit at slots k * n_out onwards."""
+    B, N = in_codes_BN.shape
+    n_out, n_in = M.shape
+    emb = codebook_KC[in_codes_BN].view(B, N // n_in, n_in, -1)
+    feats_BNC = (M @ emb).view(B, (N // n_in) * n_out, -1)
     idx = slot_BL.clamp(min=0)[..., None].expand(-1, -1, feats_BNC.shape[-1])
     out = torch.gather(feats_BNC, 1, idx)
     return out * (slot_BL >= 0)[..., None].to(out.dtype)

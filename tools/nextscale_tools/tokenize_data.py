@@ -21,15 +21,21 @@ def tokenize_images(vq, images_u8, topk, batch=256):
 
 
 def load_or_tokenize(vq, data, cfg, run_dir, log):
+    """Codes of every image field ("images" -> codes/topk, "after_images" -> after_codes/after_topk) of every
+    split, cached in run_dir/tokens.npz; splits missing from the cache are added."""
     path = os.path.join(run_dir, "tokens.npz")
-    if os.path.exists(path):
-        z = np.load(path)
-        return _unflatten(z)
-    out = {}
+    out = _unflatten(np.load(path)) if os.path.exists(path) else {}
+    if all(split in out for split in data):
+        return out
     for split, d in data.items():
-        codes, tops = tokenize_images(vq, d["images"], cfg["lm"]["self_correct_topk"])
-        out[split] = {"codes": codes, "topk": tops}
-        log(f"tokenized {split}: {codes.shape}")
+        if split in out:
+            continue
+        out[split] = {}
+        for field, prefix in (("images", ""), ("after_images", "after_")):
+            if field in d:
+                codes, tops = tokenize_images(vq, d[field], cfg["lm"]["self_correct_topk"])
+                out[split].update({prefix + "codes": codes, prefix + "topk": tops})
+                log(f"tokenized {split}.{field}: {codes.shape}")
     np.savez(path + ".tmp.npz", **{f"{s}__{f}": v for s, d in out.items() for f, v in d.items()})
     os.replace(path + ".tmp.npz", path)
     return out

@@ -9,79 +9,69 @@ import torch
 import torch.nn.functional as F
 
 from .model import NextScaleDecoder
-from .seq import block_upsample_matrix, caption_layout, collate, gather_block_feats, t2i_layout
+from . import chat
+from .rows import RowMaker
+from .seq import block_upsample_matrix, collate, gather_block_feats
 from .vocab import Vocab
 
 
 def make_vocab(data, codebook_size):
-    return Vocab.from_captions([c for d in data.values() for c in d["captions"]], codebook_size)
+    texts = [c for d in data.values() for key in ("captions", "after_captions") for c in d.get(key, [])]
+    return Vocab.from_captions(texts + chat.chat_words(), codebook_size)
 
 
-def scale_weights(scales, alpha):
-    """k_s = 1 / (h_s w_s)^alpha, normalised so a whole image's token weights sum to 1."""
-    k = np.array([1.0 / (s * s) ** alpha for s in scales])
-    return k / sum(k[i] * scales[i] ** 2 for i in range(len(scales)))
+# task name -> (RowMaker method, [(split, probability)])
+TASKS = {
+    "shapes_t2i": ("t2i", [("shapes_train", 1.0)]),
+    "shapes_cap": ("cap", [("shapes_train", 1.0)]),
+    "emoji_t2i": ("t2i", [("emoji", 1.0)]),
+    "emoji_cap": ("cap", [("emoji", 1.0)]),
+    "chat_cap": ("chat_cap", [("shapes_train", 0.8), ("emoji", 0.2)]),
+    "chat_draw": ("chat_draw", [("shapes_train", 0.8), ("emoji", 0.2)]),
+    "chat_edit": ("chat_edit", [("edits", 1.0)]),
+}
 
 
-def build_batch(kinds_idx, data, tokens, vocab, cfg, rng):
-    """kinds_idx: list of (kind, split, index). Returns tensors + target/weight [B, L] + input codes [B, N_in]."""
-    scales, lm = cfg["vq"]["scales"], cfg["lm"]
-    C = lm["rope_image_range"]
-    kw = scale_weights(scales, lm["loss_alpha"])
-    n_in = sum(s * s for s in scales[:-1])
-    cell_scale = np.concatenate([np.full(s * s, i) for i, s in enumerate(scales)])
-    layouts, targets, weights, in_codes = [], [], [], []
-    for kind, split, i in kinds_idx:
-        codes = tokens[split]["codes"][i].astype(np.int64)
-        words = vocab.encode(data[split]["captions"][i])[: lm["max_text_words"]]
-        if kind == "t2i":
-            if rng.random() < lm["prompt_dropout"]:
-                words = [vocab.null] * len(words)
-            lay, p0 = t2i_layout(vocab, words, scales, C, len(scales))
-            tgt = np.full(len(lay), -1); wt = np.zeros(len(lay))
-            tgt[p0 - 1] = vocab.image_start + codes[0]; wt[p0 - 1] = kw[0]
-            slot = np.array(lay.slot)
-            m = slot >= 0
-            tgt[m] = vocab.image_start + codes[1 + slot[m]]
-            wt[m] = kw[cell_scale[1 + slot[m]]]
-            inp = codes[:n_in].copy()
-            top = tokens[split]["topk"][i].astype(np.int64)  # [n_in, k]
-            swap = rng.random(n_in) < lm["self_correct_prob"]  # self-correction: input from top-k, target stays top-1
-            inp[swap] = top[swap, rng.integers(0, top.shape[1], swap.sum())]
-        else:
-            lay = caption_layout(vocab, words, scales, C)
-            tgt = np.full(len(lay), -1); wt = np.zeros(len(lay))
-            start = len(lay) - len(words) - 2  # position of <eoi>
-            tgt[start:start + len(words) + 1] = words + [vocab.eos]
-            wt[start:start + len(words) + 1] = 1.0 / (len(words) + 1)
-            inp = codes[:n_in]
-        layouts.append(lay); targets.append(tgt); weights.append(wt); in_codes.append(inp)
-    ids, scale, pos, group, slot = collate(layouts, vocab.pad)
-    L = ids.shape[1]
-    tgt_BL = torch.full((len(layouts), L), -1, dtype=torch.long)
-    wt_BL = torch.zeros(len(layouts), L)
-    for b, (t, w) in enumerate(zip(targets, weights)):
-        tgt_BL[b, :len(t)] = torch.from_numpy(t); wt_BL[b, :len(w)] = torch.from_numpy(w).float()
-    return ids, scale, pos, group, slot, tgt_BL, wt_BL, torch.from_numpy(np.stack(in_codes))
-
-
-def sample_kinds(cfg, data, rng, batch):
-    """Draw (kind, split, index) per row from the configured mix."""
+def sample_rows(maker, cfg, data, rng, batch):
+    """Draw one Row per batch entry from the configured task mix."""
     mix = cfg["lm"]["mix"]
     names = list(mix)
-    picks = rng.choice(len(names), size=batch, p=[mix[n] for n in names])
-    out = []
+    picks = rng.choice(len(names), size=batch, p=np.array([mix[n] for n in names]) / sum(mix.values()))
+    rows = []
     for p in picks:
-        src, kind = names[p].split("_")
-        split = "shapes_train" if src == "shapes" else "emoji"
-        out.append((kind, split, int(rng.integers(0, len(data[split]["captions"])))))
-    return out
+        method, splits = TASKS[names[p]]
+        split = splits[rng.choice(len(splits), p=[q for _, q in splits])][0]
+        rows.append(getattr(maker, method)(split, int(rng.integers(0, len(data[split]["captions"])))))
+    return rows
+
+
+def collate_rows(rows, pad_id, n_in):
+    """Rows -> (ids, scale, pos, group, slot, tgt, wt, in_codes), padded to the longest row and image count."""
+    ids, scale, pos, group, slot = collate([r.lay for r in rows], pad_id)
+    B, L = ids.shape
+    K = max(r.n_images for r in rows)
+    tgt = torch.full((B, L), -1, dtype=torch.long)
+    wt = torch.zeros(B, L)
+    inp = torch.zeros(B, K * n_in, dtype=torch.long)
+    for b, r in enumerate(rows):
+        tgt[b, :len(r.tgt)] = torch.from_numpy(r.tgt)
+        wt[b, :len(r.wt)] = torch.from_numpy(r.wt)
+        if r.inp:
+            inp[b, :len(r.inp) * n_in] = torch.from_numpy(np.concatenate(r.inp))
+    return ids, scale, pos, group, slot, tgt, wt, inp
+
+
+def batch_groups(rows, pad_id, n_in, split_len=200):
+    """Short and long rows go in separate forward passes, so a few long chat rows do not pad the rest."""
+    short = [r for r in rows if len(r.lay) <= split_len]
+    long = [r for r in rows if len(r.lay) > split_len]
+    return [collate_rows(g, pad_id, n_in) for g in (short, long) if g]
 
 
 def lm_loss(model, M, codebook, batch, image_start):
-    """Weighted CE. Image targets are scored over the image-code rows of the shared head, text targets over
-    the full vocab: the sampler only ever reads the image slice at image positions, and this cuts the head
-    cost ~4x (the emoji word list makes the text part of the vocab large)."""
+    """Sum of weighted CE over a batch. Image targets are scored over the image-code rows of the shared head,
+    text targets over the full vocab: the sampler only ever reads the image slice at image positions, and this
+    cuts the head cost ~4x (the emoji word list makes the text part of the vocab large)."""
     ids, scale, pos, group, slot, tgt, wt, in_codes = batch
     feats = gather_block_feats(M, codebook, in_codes, slot)
     h = model.hidden(ids, feats, scale, pos, group)
@@ -90,7 +80,7 @@ def lm_loss(model, M, codebook, batch, image_start):
     W = model.head.weight
     ce_img = F.cross_entropy(h[img] @ W[image_start:].t(), tgt[img] - image_start, reduction="none")
     ce_txt = F.cross_entropy(h[txt] @ W.t(), tgt[txt], reduction="none")
-    return ((ce_img * wt[img]).sum() + (ce_txt * wt[txt]).sum()) / ids.shape[0]
+    return (ce_img * wt[img]).sum() + (ce_txt * wt[txt]).sum()
 
 
 def train_lm(cfg, vq, tokens, run_dir, log, data):
@@ -112,6 +102,7 @@ def train_lm(cfg, vq, tokens, run_dir, log, data):
         log(f"lm: resumed at step {step} ({elapsed / 60:.1f} min)")
     log(f"lm: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M params, vocab {vocab.size}")
     M = block_upsample_matrix(cfg["vq"]["scales"])
+    maker = RowMaker(cfg, data, tokens, vocab, rng)
     codebook = vq.codebook.weight.detach()
     budget = lm["minutes"] * 60
     t0 = time.time() - elapsed
@@ -127,8 +118,10 @@ def train_lm(cfg, vq, tokens, run_dir, log, data):
         lr = lm["lr"] * min(1.0, (step + 1) / lm["warmup"]) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        batch = build_batch(sample_kinds(cfg, data, rng, lm["batch"]), data, tokens, vocab, cfg, rng)
-        loss = lm_loss(model, M, codebook, batch, vocab.image_start)
+        maker.rng = rng
+        rows = sample_rows(maker, cfg, data, rng, lm["batch"])
+        loss = sum(lm_loss(model, M, codebook, g, vocab.image_start)
+                   for g in batch_groups(rows, vocab.pad, maker.n_in)) / len(rows)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

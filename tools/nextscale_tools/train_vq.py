@@ -50,7 +50,8 @@ def train_vq(cfg_vq, data, run_dir, seed, log=print):
     if os.path.exists(path):
         ck = torch.load(path)
         vq.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        if ck["opt"] is not None:  # None when seeded from an exported model (train.py --vq-from)
+            opt.load_state_dict(ck["opt"])
         step, elapsed = ck["step"], ck["elapsed"]
         if ck.get("done"):
             log(f"vq: loaded finished checkpoint (step {step})")

@@ -1,5 +1,14 @@
 """Shared vocabulary: specials, then word-level text tokens, then the image codes (one range each)."""
 import json
+import re
+
+WORD_RE = re.compile(r"\w+|[^\w\s]+", re.ASCII)  # HF "Whitespace" pre-tokenizer (ASCII \w, as in JS)
+
+
+def split_words(text):
+    """Lowercase, then HF Whitespace pre-tokenization: runs of word characters, or of punctuation."""
+    return WORD_RE.findall(text.lower())
+
 
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<boi>", "<eoi>", "<null>", "<user>", "<assistant>", "<unk>"]
 
@@ -18,12 +27,12 @@ class Vocab:
 
     @staticmethod
     def from_captions(captions, codebook_size):
-        """Lowercase, whitespace split; words in sorted order so the layout is deterministic."""
-        words = sorted({w for c in captions for w in c.lower().split()})
+        """Every word of the given texts (split_words), in sorted order so the layout is deterministic."""
+        words = sorted({w for c in captions for w in split_words(c)})
         return Vocab(words, codebook_size)
 
     def encode(self, text):
-        return [self.id.get(w, self.unk) for w in text.lower().split()]
+        return [self.id.get(w, self.unk) for w in split_words(text)]
 
     def decode(self, ids):
         return " ".join(self.specials_or_words(i) for i in ids)
@@ -39,12 +48,12 @@ class Vocab:
                 "text_range": [self.text_start, self.image_start], "image_range": [self.image_start, self.size]}
 
     def tokenizer_json(self):
-        """HuggingFace tokenizer.json: WordLevel model, WhitespaceSplit pre-tokenizer, Lowercase normalizer."""
+        """HuggingFace tokenizer.json: WordLevel model, Whitespace pre-tokenizer, Lowercase normalizer."""
         vocab = {t: i for t, i in self.id.items()}
         added = [{"id": self.id[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
                   "normalized": False, "special": True} for t in self.specials]
         return {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
-                "normalizer": {"type": "Lowercase"}, "pre_tokenizer": {"type": "WhitespaceSplit"},
+                "normalizer": {"type": "Lowercase"}, "pre_tokenizer": {"type": "Whitespace"},
                 "post_processor": None, "decoder": None,
                 "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}}
 

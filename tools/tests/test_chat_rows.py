@@ -1,0 +1,75 @@
+"""Chat tasks: edit pairs change only the object colour; chat rows put targets exactly where the engine reads."""
+import os
+import sys
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from nextscale_tools import chat, checker, shapes  # noqa: E402
+from nextscale_tools.rows import RowMaker  # noqa: E402
+from nextscale_tools.vocab import Vocab, split_words  # noqa: E402
+
+SCALES = [1, 2, 3, 4, 6, 8]
+N_ALL = sum(s * s for s in SCALES)
+N_IN = N_ALL - 64
+
+
+def fake_split(n, offset):
+    codes = (np.arange(N_ALL)[None] + offset + np.arange(n)[:, None]) % 512
+    return {"codes": codes.astype(np.int16), "topk": np.repeat(codes[:, :N_IN, None], 3, 2).astype(np.int16),
+            "after_codes": (codes + 7) % 512, "after_topk": np.repeat((codes[:, :N_IN, None] + 7) % 512, 3, 2)}
+
+
+class TestChatRows(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        train, _, _ = shapes.split_combos()
+        cls.edits = chat.build_edit_pairs(train, 6, seed=1)
+        caps = cls.edits["captions"] + cls.edits["after_captions"]
+        cls.data = {"edits": cls.edits, "shapes_train": {"captions": caps}}
+        cls.vocab = Vocab.from_captions(caps + chat.chat_words(), 512)
+        cls.tokens = {"edits": fake_split(6, 0), "shapes_train": fake_split(12, 100)}
+        cfg = {"vq": {"scales": SCALES}, "lm": {"rope_image_range": 8.0, "loss_alpha": 0.6, "max_text_words": 16,
+                                                "prompt_dropout": 0.0, "self_correct_prob": 0.0}}
+        cls.maker = RowMaker(cfg, cls.data, cls.tokens, cls.vocab, np.random.default_rng(0))
+
+    def test_edit_pairs_differ_only_in_colour(self):
+        e = self.edits
+        for a, b, ca, cb, new in zip(e["images"], e["after_images"], e["captions"], e["after_captions"], e["new_colors"]):
+            wa, wb = ca.split(), cb.split()
+            self.assertEqual([x for x, y in zip(wa, wb) if x != y], [wa[2]])
+            self.assertEqual(wb[2], new)
+            changed = np.any(a != b, axis=-1)
+            self.assertTrue(changed.any())
+            ys, xs = np.nonzero(changed)  # every changed pixel is inside the object's box
+            self.assertLess(max(ys.max() - ys.min(), xs.max() - xs.min()), 24)
+            combo_b = (wb[1], wb[2], wb[3], " ".join(wb[6:-4]) if wb[5] == "the" else wb[6], wb[-2])
+            self.assertEqual(checker.score([b], [combo_b])["color"], 100.0)
+
+    def test_edit_row_targets(self):
+        row = self.maker.chat_edit("edits", 2)
+        v = self.vocab
+        img_t = row.tgt[row.tgt >= v.image_start] - v.image_start
+        self.assertEqual(len(img_t), 2 * N_ALL)  # both images, every cell once
+        codes = self.tokens["edits"]
+        self.assertEqual(sorted(img_t.tolist()), sorted(codes["codes"][2].tolist() + codes["after_codes"][2].tolist()))
+        self.assertAlmostEqual(float(row.wt[row.tgt >= v.image_start].sum()), 2.0, places=5)
+        text_t = [v.specials_or_words(t) for t in row.tgt if 0 <= t < v.image_start]
+        self.assertEqual(text_t, ["<boi>", "<eos>", "<boi>", "<eos>"])
+        self.assertEqual(np.concatenate(row.inp).tolist(),
+                         codes["codes"][2][:N_IN].tolist() + codes["after_codes"][2][:N_IN].tolist())
+        ids = [v.specials_or_words(i) for i, s in zip(row.lay.ids, row.lay.scale) if s == -1]
+        turn2 = ids[ids.index("<eos>") + 1:]
+        self.assertEqual(turn2[:6], ["<user>", "now", "make", "it", self.edits["new_colors"][2], "<assistant>"])
+
+    def test_caption_row_targets(self):
+        row = self.maker.chat_cap("shapes_train", 3)
+        v = self.vocab
+        want = split_words(self.data["shapes_train"]["captions"][3]) + ["<eos>"]
+        self.assertEqual([v.specials_or_words(t) for t in row.tgt if t >= 0], want)
+        self.assertAlmostEqual(float(row.wt.sum()), 1.0, places=5)
+
+
+if __name__ == "__main__":
+    unittest.main()
