@@ -7,8 +7,9 @@ import { createGpuContext, type GpuContext } from '../gpu/device';
 import { loadModelFiles, listCachedModels, deleteCachedModel } from '../store';
 import { NextFlowModel } from '../models/nextflow/model';
 import { generateNextFlowImage } from '../models/nextflow/image-generator';
+import { runChat } from '../models/nextflow/chat';
 import type { ByteSource } from '../models/weights';
-import type { CachedModel, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from './types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from './types';
 import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, throwIfAborted } from './errors';
 
 export interface InThreadEngineOptions {
@@ -93,6 +94,8 @@ export class InThreadEngine implements Engine {
         scales: c.vq.scales,
         conditioning: 'text',
         canCaption: true,
+        canSeeImages: model.canSeeImages,
+        contextLength: c.contextLength,
         sampling: c.sampling,
         gpuBytes: model.gpuBytes,
         cached: files.cached,
@@ -156,6 +159,15 @@ export class InThreadEngine implements Engine {
       }
       if (!last) throw new Error('generation produced no image');
       return { image: { width: size, height: size, data: last }, codes, seed, timings: { totalMs: performance.now() - t0, firstPreviewMs, perScaleMs } };
+    });
+  }
+
+  async chat(messages: ChatMessage[], opts: ChatOptions = {}, onEvent?: (e: ChatEvent) => void): Promise<ChatReply> {
+    return this.serialize(async () => {
+      const m = this.model;
+      if (this.lostError) throw this.lostError;
+      if (!m) throw new ModelConfigError('no model is loaded; call loadModel() first');
+      return runChat(await this.gpu(), m, messages, opts, onEvent);
     });
   }
 

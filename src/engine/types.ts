@@ -36,6 +36,10 @@ export interface ModelInfo {
   /** Text prompts (NextFlow) or class labels (VAR). */
   conditioning: 'text' | 'class';
   canCaption: boolean;
+  /** The model reads images in chat messages (it has an image encoder). */
+  canSeeImages: boolean;
+  /** Longest conversation, in tokens, that chat() accepts. */
+  contextLength: number;
   sampling: SamplingDefaults;
   /** Bytes of weights on the GPU. */
   gpuBytes: number;
@@ -113,10 +117,49 @@ export interface CachedModel {
   storedAt: number;
 }
 
+/** One part of a chat message: text, or an image (given as pixels, or as the codes the model made). */
+export type ChatPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; image: RgbaImage; codes?: number[][] };
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  parts: ChatPart[];
+}
+
+export interface ChatOptions extends Partial<SamplingDefaults> {
+  /** u32 seed for text and image sampling; the same seed, messages and model give the same reply. */
+  seed?: number;
+  /** Most text tokens in the reply (default: the rest of the context). */
+  maxNewTokens?: number;
+  /** Decode a preview after every scale of an image in the reply (default true). */
+  previews?: boolean;
+  /** Aborting stops the reply where it is: chat() then resolves with stopReason 'cancelled' and the partial message. */
+  signal?: AbortSignal;
+}
+
+/** Streamed while a reply forms: text deltas, and for each image in the reply its scales then the final image. */
+export type ChatEvent =
+  | { type: 'text'; text: string }
+  | { type: 'image-start'; part: number }
+  | { type: 'image-scale'; part: number; scale: ScaleEvent }
+  | { type: 'image'; part: number; image: RgbaImage; codes: number[][] };
+
+export interface ChatReply {
+  message: ChatMessage;
+  /** 'eos': the model ended its turn; 'max-tokens': maxNewTokens or the context ran out; 'cancelled': aborted. */
+  stopReason: 'eos' | 'max-tokens' | 'cancelled';
+  /** Tokens in the whole conversation after this reply, and the model's context length. */
+  contextTokens: number;
+  contextLength: number;
+}
+
 /** The engine interface, shared by the in-thread engine and the worker client. */
 export interface Engine {
   loadModel(urlOrId: string, opts?: LoadModelOptions): Promise<ModelInfo>;
   generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult>;
+  /** The assistant's next message after `messages` (the last one is the user's), streamed through onEvent. */
+  chat(messages: ChatMessage[], opts?: ChatOptions, onEvent?: (e: ChatEvent) => void): Promise<ChatReply>;
   listCachedModels(): Promise<CachedModel[]>;
   deleteCachedModel(id: string): Promise<void>;
   /** Free every GPU resource; the engine can load a model again afterwards. */

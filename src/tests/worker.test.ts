@@ -8,11 +8,11 @@ import { EngineHost } from '../worker/host';
 import { deserializeError, serializeError } from '../worker/errors';
 import { CancelledError, EmptyPromptError, NextscaleError, PromptTooLongError, WebGPUUnavailableError } from '../engine/errors';
 import { DownloadCancelledError, ModelNotFoundError } from '../store/errors';
-import type { CachedModel, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
 
 const SCALES = [1, 2, 4];
 const info: ModelInfo = {
-  id: 'fake@0', name: 'fake', family: 'nextflow', imageSize: 4, scales: SCALES, conditioning: 'text', canCaption: false,
+  id: 'fake@0', name: 'fake', family: 'nextflow', imageSize: 4, scales: SCALES, conditioning: 'text', canCaption: false, canSeeImages: false, contextLength: 64,
   sampling: { cfg: 2, topK: 20, topP: 0.9, temperature: 1 }, gpuBytes: 10, cached: true,
 };
 
@@ -45,6 +45,19 @@ class FakeEngine implements Engine {
     }
     // The final image shares the last preview's buffer: the host must not detach it.
     return { image: { width: 4, height: 4, data: last }, codes, seed: opts.seed ?? 0, timings: { totalMs: 3, firstPreviewMs: 1, perScaleMs: [1, 1, 1] } };
+  }
+  /** Streams one word per macrotask; an abort ends the reply early with stopReason 'cancelled'. */
+  async chat(messages: ChatMessage[], opts: ChatOptions = {}, onEvent?: (e: ChatEvent) => void): Promise<ChatReply> {
+    const words = ['a', 'red', 'circle', 'here'];
+    let text = '';
+    for (const w of words) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (opts.signal?.aborted) return { message: { role: 'assistant', parts: [{ type: 'text', text }] }, stopReason: 'cancelled', contextTokens: messages.length + text.split(' ').length, contextLength: 64 };
+      const delta = text ? ' ' + w : w;
+      text += delta;
+      onEvent?.({ type: 'text', text: delta });
+    }
+    return { message: { role: 'assistant', parts: [{ type: 'text', text }] }, stopReason: 'eos', contextTokens: messages.length + words.length, contextLength: 64 };
   }
   async listCachedModels(): Promise<CachedModel[]> {
     return [{ id: 'fake@0', model: 'fake', baseUrl: 'http://x/', bytes: 123, files: 3, complete: true, storedAt: 1 }];
@@ -140,4 +153,22 @@ test('worker client: a worker that dies fails pending and later calls with Worke
   await assert.rejects(pending, (e) => e instanceof WorkerCrashedError && /SyntaxError in engine\.js/.test((e as Error).message));
   await assert.rejects(client.dispose(), WorkerCrashedError);
   port1.close();
+});
+
+test('worker client: chat streams text; an abort resolves with the partial reply, and the next turn works', async () => {
+  const { client, port } = connect();
+  const user: ChatMessage = { role: 'user', parts: [{ type: 'text', text: 'hello' }] };
+  const deltas: string[] = [];
+  const full = await client.chat([user], {}, (e) => e.type === 'text' && deltas.push(e.text));
+  assert.equal(full.stopReason, 'eos');
+  assert.deepEqual(full.message.parts, [{ type: 'text', text: 'a red circle here' }]);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(deltas.join(''), 'a red circle here');
+  const ac = new AbortController();
+  const cut = await client.chat([user], { signal: ac.signal }, () => ac.abort());
+  assert.equal(cut.stopReason, 'cancelled');
+  const partial = (cut.message.parts[0] as { text: string }).text;
+  assert.ok(partial.length > 0 && partial.length < 'a red circle here'.length, `partial reply kept: "${partial}"`);
+  assert.equal((await client.chat([user, cut.message, user])).stopReason, 'eos');
+  port.close();
 });

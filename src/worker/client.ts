@@ -4,7 +4,7 @@
  * and typed errors (rebuilt by class on this side), while every GPU dispatch stays off the main thread.
  */
 import { proxy, wrap, type Remote } from 'comlink';
-import type { CachedModel, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
 import { CancelledError, NextscaleError } from '../engine/errors';
 import { installErrorTransfer } from './errors';
 import type { EngineHost } from './host';
@@ -50,6 +50,13 @@ export class WorkerEngine implements Engine {
   generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
     const { signal, ...rest } = opts;
     return this.call(signal, 'Generating the image', (id) => this.remote.generateImage(rest, id, onEvent ? proxy(onEvent) : undefined)) as Promise<ImageResult>;
+  }
+
+  chat(messages: ChatMessage[], opts: ChatOptions = {}, onEvent?: (e: ChatEvent) => void): Promise<ChatReply> {
+    const { signal, ...rest } = opts;
+    // A cancelled chat still resolves (with the partial reply); only a request cancelled before it
+    // reached the worker throws.
+    return this.call(signal, 'Chat', (id) => this.remote.chat(messages, rest, id, onEvent ? proxy(onEvent) : undefined));
   }
 
   listCachedModels(): Promise<CachedModel[]> {

@@ -4,13 +4,14 @@
  * cancels by id; images travel as transferred buffers instead of copies.
  */
 import { transfer, releaseProxy, type Remote } from 'comlink';
-import type { CachedModel, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, LoadProgress, ModelInfo, ScaleEvent } from '../engine/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, LoadProgress, ModelInfo, ScaleEvent } from '../engine/types';
 
 /** A main-thread callback; in the worker it is a Comlink proxy whose calls return promises. */
 type RemoteCallback<T> = ((v: T) => void) | undefined;
 
 export type HostLoadOptions = Omit<LoadModelOptions, 'onProgress' | 'signal'>;
 export type HostGenerateOptions = Omit<GenerateImageOptions, 'signal'>;
+export type HostChatOptions = Omit<ChatOptions, 'signal'>;
 
 export class EngineHost {
   private readonly controllers = new Map<number, AbortController>();
@@ -31,6 +32,12 @@ export class EngineHost {
     );
     const buf = result.image.data.buffer;
     return buf instanceof ArrayBuffer ? transfer(result, [buf]) : result;
+  }
+
+  async chat(messages: ChatMessage[], opts: HostChatOptions, requestId: number, onEvent?: RemoteCallback<ChatEvent>): Promise<ChatReply> {
+    return this.run(requestId, onEvent, (signal, fire) =>
+      this.engine.chat(messages, { ...opts, signal }, onEvent && ((e) => fire(e.type === 'image-scale' ? { ...e, scale: withTransfer(e.scale) } : e))),
+    );
   }
 
   cancel(requestId: number): void {

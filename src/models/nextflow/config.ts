@@ -54,6 +54,8 @@ export interface NextFlowConfig {
   vocab: NextFlowVocab;
   vq: NextFlowVq;
   maxTextTokens: number;
+  /** Longest chat conversation in tokens (config max_context, default 1024). */
+  contextLength: number;
   sampling: { cfg: number; topK: number; topP: number; temperature: number };
   files: { weights: string[]; tokenizer?: string };
 }
@@ -162,6 +164,7 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
     vq,
     // The context has room for far more; longer prompts are outside what the model was trained on.
     maxTextTokens: typeof c.max_text_tokens === 'number' ? c.max_text_tokens : 32,
+    contextLength: typeof c.max_context === 'number' ? c.max_context : 1024,
     sampling: {
       cfg: typeof s.cfg === 'number' ? s.cfg : 0,
       topK: typeof s.top_k === 'number' ? s.top_k : 0,

@@ -81,6 +81,11 @@ export class NextFlowModel {
     return { dtype: w.dtype, w: { buffer: w.buffer, offset: w.offset }, bias: { buffer: this.imgInBias, offset: s * this.config.arch.dim } };
   }
 
+  /** True when the weights include the VQ encoder, so chat can read images. */
+  get canSeeImages(): boolean {
+    return this.weights.has('vq.encoder.conv_in.weight');
+  }
+
   get gpuBytes(): number {
     return this.weights.totalBytes;
   }
