@@ -23,6 +23,30 @@ export class PromptTooLongError extends NextscaleError {
   }
 }
 
+/** The conversation no longer fits the model's context. Nothing is lost: start a new chat to go on. */
+export class ContextTooLongError extends NextscaleError {
+  constructor(
+    readonly tokens: number,
+    readonly maxTokens: number,
+  ) {
+    super('E_CONTEXT_TOO_LONG', `This conversation needs ${tokens} tokens but the model's context holds ${maxTokens}. Start a new chat (the old one stays saved).`);
+  }
+}
+
+/** A chat message holds an image but the model has no image encoder. */
+export class ImageInputUnsupportedError extends NextscaleError {
+  constructor(model: string) {
+    super('E_IMAGE_INPUT_UNSUPPORTED', `The model "${model}" cannot read images (its weights have no image encoder). Send text only, or load a model that can see images.`);
+  }
+}
+
+/** An image given to the model is not usable (wrong size or format); the message says what was expected. */
+export class InvalidImageError extends NextscaleError {
+  constructor(detail: string) {
+    super('E_INVALID_IMAGE', `The image cannot be used: ${detail}.`);
+  }
+}
+
 /** config.json is malformed or does not describe the weights that came with it. */
 export class ModelConfigError extends NextscaleError {
   constructor(detail: string) {
