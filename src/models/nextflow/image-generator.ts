@@ -10,16 +10,13 @@
 import type { GpuContext } from '../../gpu/device';
 import { Recorder } from '../../gpu/recorder';
 import { readBuffer, writeBuffer } from '../../gpu/buffers';
-import { recordCodebookGather } from '../../kernels/codebook_gather';
-import { recordResizeBicubic } from '../../kernels/resize_bicubic';
-import { recordLinear } from '../../kernels/matmul';
-import { recordSample } from '../../kernels/sample';
 import { imageStep } from '../../kernels/reference/rng';
 import { textPositions, imageScalePositions } from '../../kernels/rope-positions';
 import { throwIfAborted } from '../../engine/errors';
 import type { NextFlowModel } from './model';
 import { scaleLayout } from './config';
 import { Workspace, recordEmbedTokens, recordHead, recordLayers } from './transformer';
+import { ScaleBuffers, recordBlockInput, recordSampleScale } from './scale-step';
 
 export interface NextFlowImageRequest {
   /** Prompt word ids (without specials). */
@@ -58,22 +55,11 @@ export async function* generateNextFlowImage(ctx: GpuContext, m: NextFlowModel, 
   const imageTokensInCache = layout.total - layout.tokens[0];
   const maxT = Math.max(T0, ...layout.tokens);
   const V = vocab.imageCount;
-  const Cq = vq.codeDim;
-  const G = scales[S - 1];
   const ws = new Workspace(ctx, a, B, B * maxT, T0 + imageTokensInCache);
-  const pool = ctx.pool;
-  const bufs: GPUBuffer[] = [];
-  const take = (bytes: number, label: string) => {
-    const b = pool.acquire(bytes, label);
-    bufs.push(b);
-    return b;
-  };
-  const ids = take(B * T0 * 4, 'prompt-ids');
-  const codes = take(layout.total * 4, 'codes');
-  const logits = take(B * maxT * V * 4, 'logits');
-  const prevMap = take(Cq * G * G * 4, 'prev-map');
-  const tokFeat = take(maxT * Cq * 4, 'token-features');
-  const fhat = take(Cq * G * G * 4, 'f-hat');
+  const sb = new ScaleBuffers(ctx, m, B, maxT);
+  const ids = ctx.pool.acquire(B * T0 * 4, 'prompt-ids');
+  const { codes, logits } = sb;
+  const smp = { cfg: req.cfg, topK: req.topK, topP: req.topP, temperature: req.temperature, seed: req.seed };
   try {
     const promptRow = [vocab.bos, ...req.promptIds, vocab.boi];
     const nullRow = [vocab.bos, ...req.promptIds.map(() => vocab.null), vocab.boi];
@@ -95,34 +81,12 @@ export async function* generateNextFlowImage(ctx: GpuContext, m: NextFlowModel, 
         recordHead(rec, m.transformer, a, ws, logits, { T: 1, rowOfBatch: (b) => b * T0 + T0 - 1, col0: vocab.imageStart, ncols: V });
       } else {
         T = L;
-        const q = scales[s - 1];
-        // Input of scale s: E[codes_{s-1}] as a q×q map, bicubic-resized to p×p, as tokens.
-        recordCodebookGather(rec, { codes, codesOffset: layout.offsets[s - 1], codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, out: prevMap, B: 1, h: q, w: q, V, C: Cq, layout: 'nchw' });
-        recordResizeBicubic(rec, { x: prevMap, out: tokFeat, B: 1, C: Cq, inH: q, inW: q, outH: p, outW: p, layout: 'tokens' });
-        for (let b = 0; b < B; b++) {
-          recordLinear(rec, { M: L, K: Cq, N: a.dim, x: { buffer: tokFeat }, weights: m.imgInForScale(s), y: { buffer: ws.x, offset: b * L * a.dim } });
-        }
+        recordBlockInput(rec, m, ws, sb, s);
         recordLayers(rec, m.transformer, a, ws, { T, start: cacheLen, mask: 'block' });
         recordHead(rec, m.transformer, a, ws, logits, { T: L, rowOfBatch: (b) => b * L, col0: vocab.imageStart, ncols: V });
       }
       const rows = s === 0 ? 1 : L;
-      recordSample(rec, logits, codes, {
-        rows,
-        V,
-        rowStride: V,
-        uncondOffset: B === 2 ? rows * V : undefined,
-        guidance: B === 2 ? req.cfg : 0,
-        temperature: req.temperature,
-        topK: req.topK,
-        topP: req.topP,
-        seed: req.seed,
-        step: imageStep(0, s),
-        outOffset: layout.offsets[s],
-      });
-      // f̂ += bicubic(E[codes_s]) to the final grid (identity at the last scale).
-      recordCodebookGather(rec, { codes, codesOffset: layout.offsets[s], codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, out: prevMap, B: 1, h: p, w: p, V, C: Cq, layout: 'nchw' });
-      if (s === 0) rec.clear(fhat, 0, Cq * G * G * 4);
-      recordResizeBicubic(rec, { x: prevMap, out: fhat, B: 1, C: Cq, inH: p, inW: p, outH: G, outW: G, layout: 'nchw', accumulate: true });
+      recordSampleScale(rec, m, sb, s, B, smp, imageStep(0, s));
       rec.submit();
       cacheLen += s === 0 ? T0 : L;
 
@@ -141,13 +105,14 @@ export async function* generateNextFlowImage(ctx: GpuContext, m: NextFlowModel, 
       let previewMs = 0;
       if (req.previews || s === S - 1) {
         const t1 = performance.now();
-        rgba = await m.decoder.decodeToRgba(fhat);
+        rgba = await m.decoder.decodeToRgba(sb.fhat);
         previewMs = performance.now() - t1;
       }
       yield { scale: s, grid: p, codes: Array.from(codesOut), rgba, forwardMs, previewMs, logits: captured };
     }
   } finally {
     ws.release();
-    for (const b of bufs) pool.release(b);
+    sb.release();
+    ctx.pool.release(ids);
   }
 }

@@ -13,6 +13,7 @@ import { uploadSafetensors, type ByteSource, type GpuWeight, type WeightSet } fr
 import { parseNextFlowConfig, type NextFlowConfig } from './config';
 import { bindTransformerWeights, type TransformerWeights } from './transformer';
 import { VqDecoder } from './vq-decoder';
+import { VqEncoder } from './vq-encoder';
 
 /** Tensors the kernels read as f32 rows (gathers, norms, biases), whatever their stored dtype. */
 const F32_TENSORS = /(embed_tokens\.weight|codebook\.weight|scale_emb|norm.*\.weight|\.bias)$/;
@@ -28,6 +29,8 @@ export class NextFlowModel {
   readonly transformer: TransformerWeights;
   readonly codebook: GpuWeight;
   readonly decoder: VqDecoder;
+  /** Present when the weights hold the VQ encoder (images in chat messages). */
+  readonly encoder?: VqEncoder;
   private imgIn: GpuWeight;
   /** [S, dim] f32: img_in.bias + scale_emb[s], so one Linear adds both. */
   private imgInBias: GPUBuffer;
@@ -46,6 +49,7 @@ export class NextFlowModel {
     this.codebook = weights.expectShape('vq.codebook.weight', [config.vq.codebookSize, config.vq.codeDim]);
     this.imgInBias = uploadBuffer(ctx, imgInBiasPerScale, 'img-in-bias');
     this.decoder = new VqDecoder(ctx, weights, config.vq);
+    if (weights.has('vq.encoder.conv_in.weight')) this.encoder = new VqEncoder(ctx, weights, config.vq, this.codebook);
   }
 
   static load(ctx: GpuContext, src: ModelSources): NextFlowModel {
@@ -83,7 +87,7 @@ export class NextFlowModel {
 
   /** True when the weights include the VQ encoder, so chat can read images. */
   get canSeeImages(): boolean {
-    return this.weights.has('vq.encoder.conv_in.weight');
+    return this.encoder !== undefined;
   }
 
   get gpuBytes(): number {
@@ -94,6 +98,7 @@ export class NextFlowModel {
     this.weights.destroy();
     this.imgInBias.destroy();
     this.decoder.destroy();
+    this.encoder?.destroy();
   }
 }
 

@@ -6,29 +6,16 @@
 import type { GpuContext } from '../../gpu/device';
 import { Recorder } from '../../gpu/recorder';
 import { readBuffer } from '../../gpu/buffers';
-import { recordConv2d } from '../../kernels/conv2d';
-import { recordGroupNorm } from '../../kernels/groupnorm';
 import { recordDepthToSpace } from '../../kernels/upsample_nearest';
 import { recordUnary } from '../../kernels/elementwise';
 import { recordImageToRgba } from '../../kernels/image_to_rgba';
-import type { GpuWeight, WeightSet } from '../weights';
+import type { WeightSet } from '../weights';
 import type { NextFlowVq } from './config';
-
-interface Conv {
-  w: GpuWeight;
-  b: GpuWeight;
-  cin: number;
-  cout: number;
-  k: 1 | 3;
-}
-interface Norm {
-  w: GpuWeight;
-  b: GpuWeight;
-}
+import { recordConv, recordNorm, recordResBlocks, vqBinders, type Conv, type Norm, type ResBlock } from './vq-layers';
 
 export class VqDecoder {
   private convIn: Conv;
-  private blocks: Array<{ n1: Norm; c1: Conv; n2: Norm; c2: Conv }>;
+  private blocks: ResBlock[];
   private normMid: Norm;
   private ups: Array<{ up: Conv; conv: Conv }>;
   private bufs: GPUBuffer[] = [];
@@ -40,24 +27,11 @@ export class VqDecoder {
     ws: WeightSet,
     private vq: NextFlowVq,
   ) {
-    const p = 'vq.decoder.';
-    const conv = (name: string, cin: number, cout: number, k: 1 | 3): Conv => ({
-      w: ws.expectShape(`${p}${name}.weight`, [cout, cin, k, k]),
-      b: ws.expectShape(`${p}${name}.bias`, [cout]),
-      cin,
-      cout,
-      k,
-    });
-    const norm = (name: string, c: number): Norm => ({ w: ws.expectShape(`${p}${name}.weight`, [c]), b: ws.expectShape(`${p}${name}.bias`, [c]) });
+    const { conv, norm, blocks } = vqBinders(ws, 'vq.decoder.');
     const lc = vq.latentCh;
     const [c3, c2, c1] = vq.decWidths;
     this.convIn = conv('conv_in', vq.codeDim, lc, 1);
-    this.blocks = Array.from({ length: vq.decBlocks }, (_, i) => ({
-      n1: norm(`blocks.${i}.norm1`, lc),
-      c1: conv(`blocks.${i}.conv1`, lc, lc, 3),
-      n2: norm(`blocks.${i}.norm2`, lc),
-      c2: conv(`blocks.${i}.conv2`, lc, lc, 3),
-    }));
+    this.blocks = blocks(vq.decBlocks, lc);
     this.normMid = norm('norm_mid', lc);
     this.ups = [
       { up: conv('up1', lc, c3 * 4, 1), conv: conv('conv1', c3, c3, 3) },
@@ -72,18 +46,6 @@ export class VqDecoder {
     this.rgba = ctx.pool.acquire(vq.imageSize * vq.imageSize * 4, 'rgba');
   }
 
-  private conv(rec: Recorder, c: Conv, x: GPUBuffer, out: GPUBuffer, H: number, W: number, skip?: GPUBuffer): void {
-    recordConv2d(rec, {
-      x, out, B: 1, Cin: c.cin, Cout: c.cout, H, W, ksize: c.k,
-      weight: c.w.buffer, weightOffset: c.w.offset, dtype: 'f32',
-      bias: c.b.buffer, biasOffset: c.b.offset, skip,
-    });
-  }
-
-  private norm(rec: Recorder, n: Norm, x: GPUBuffer, out: GPUBuffer, C: number, H: number, W: number, silu: boolean): void {
-    recordGroupNorm(rec, { x, out, B: 1, C, H, W, groups: this.vq.groups, eps: this.vq.groupEps, weight: n.w.buffer, weightOffset: n.w.offset, bias: n.b.buffer, biasOffset: n.b.offset, silu });
-  }
-
   /** Record the decode of f̂ ([codeDim, G, G] NCHW) into packed RGBA8; returns the RGBA buffer. */
   record(rec: Recorder, fhat: GPUBuffer): GPUBuffer {
     const free = (...used: GPUBuffer[]) => this.bufs.find((q) => !used.includes(q))!;
@@ -91,28 +53,20 @@ export class VqDecoder {
     let H = this.G;
     let W = this.G;
     let x = this.bufs[0];
-    this.conv(rec, this.convIn, fhat, x, H, W);
-    for (const blk of this.blocks) {
-      const t1 = free(x);
-      const t2 = free(x, t1);
-      this.norm(rec, blk.n1, x, t1, lc, H, W, true);
-      this.conv(rec, blk.c1, t1, t2, H, W);
-      this.norm(rec, blk.n2, t2, t1, lc, H, W, true);
-      this.conv(rec, blk.c2, t1, t2, H, W, x); // x + conv2(silu(gn(conv1(silu(gn(x))))))
-      x = t2;
-    }
+    recordConv(rec, this.convIn, fhat, x, H, W);
+    x = recordResBlocks(rec, this.vq, this.blocks, x, this.bufs, lc, H, W);
     const mid = free(x);
-    this.norm(rec, this.normMid, x, mid, lc, H, W, true);
+    recordNorm(rec, this.vq, this.normMid, x, mid, lc, H, W, true);
     x = mid;
     this.ups.forEach((stage, i) => {
       const u = free(x);
-      this.conv(rec, stage.up, x, u, H, W); // [4c, H, W]
+      recordConv(rec, stage.up, x, u, H, W); // [4c, H, W]
       const d = free(u);
       recordDepthToSpace(rec, { x: u, out: d, B: 1, C: stage.conv.cin, H, W, r: 2 }); // [c, 2H, 2W]
       H *= 2;
       W *= 2;
       const y = free(d);
-      this.conv(rec, stage.conv, d, y, H, W);
+      recordConv(rec, stage.conv, d, y, H, W);
       if (i < this.ups.length - 1) {
         const s2 = free(y);
         recordUnary(rec, 'silu', y, s2, stage.conv.cout * H * W);
