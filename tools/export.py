@@ -37,7 +37,10 @@ def model_config(cfg, vocab, psnr=None):
         "vq": {"enc_widths": vq["enc_widths"], "latent_ch": vq["latent_ch"], "enc_blocks": vq["enc_blocks"],
                "dec_widths": vq["dec_widths"], "dec_blocks": vq["dec_blocks"], "groupnorm_groups": 8,
                "groupnorm_eps": 1e-5, "heldout_psnr_db": psnr},
-        "sampling": cfg["sampling"],
+        "sampling": {"text_temperature": 0.0, **cfg["sampling"]},
+        # Chat: the longest conversation (RoPE positions) the engine accepts; training rows reach ~300 tokens.
+        "max_context": cfg["lm"].get("max_context", 512),
+        "max_text_tokens": cfg["lm"]["max_text_words"],
         "files": {"weights": ["model.safetensors", "vq.safetensors"], "tokenizer": "tokenizer.json"},
         "training": {"loss_alpha": lm["loss_alpha"], "prompt_dropout": lm["prompt_dropout"],
                      "self_correct_prob": lm["self_correct_prob"], "self_correct_topk": lm["self_correct_topk"]},

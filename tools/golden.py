@@ -39,6 +39,38 @@ def _dump(path, obj):
         f.write("\n")
 
 
+CHAT_LOGITS = 4
+
+
+def chat_goldens(runner, smp, caption_codes, out_dir):
+    """Chat replies (tools/nextscale_tools/chat_runner.py): a question about caption_input.png, a drawing
+    request, and the colour edit that follows it. Each file holds the messages (images as codes), the options
+    and the expected reply: drawn token ids, reply images' codes, and the first logits of every step."""
+    from nextscale_tools.chat_runner import ChatRunner
+    cr = ChatRunner(runner)
+    opts = {"seed": 0, "cfg": smp["cfg"], "top_k": smp["top_k"], "top_p": smp["top_p"],
+            "temperature": smp["temperature"], "text_temperature": smp.get("text_temperature", 0.0),
+            "max_tokens": 24}
+    draw = [{"role": "user", "parts": [{"text": "draw a small red circle at the top left on a white background"}]}]
+    cases = [("chat_caption", [{"role": "user", "parts": [{"codes": caption_codes}, {"text": "what is in this image ?"}]}]),
+             ("chat_draw", draw)]
+    out = []
+    for name, messages in cases + [("chat_edit", None)]:
+        if messages is None:  # the edit turn continues the drawing conversation with its reply
+            messages = draw + [{"role": "assistant", "parts": [{"codes": c} for c in prev["images"]]},
+                               {"role": "user", "parts": [{"text": "now make it blue"}]}]
+        r = cr.reply(messages, opts["seed"], opts["cfg"], opts["temperature"], opts["top_k"], opts["top_p"],
+                     opts["text_temperature"], opts["max_tokens"], keep_logits=CHAT_LOGITS)
+        prev = r
+        _dump(os.path.join(out_dir, name + ".json"), {
+            "messages": messages, "options": opts, "tokens": r["tokens"], "text": r["text"],
+            "images": r["images"], "text_logits": r["text_logits"], "text_logits_max_abs": r["text_logits_max_abs"], "image_logits": r["image_logits"]})
+        for k, codes in enumerate(r["images"]):
+            Image.fromarray(runner.decode(codes)).save(os.path.join(out_dir, f"{name}_image{k}.png"))
+        out.append({"name": name, "kind": "chat"})
+    return out
+
+
 def make_goldens(model_dir, out_dir, prompts=None, seeds=SEEDS):
     torch.set_num_threads(1)
     runner, mc = load_runner(model_dir)
@@ -72,6 +104,7 @@ def make_goldens(model_dir, out_dir, prompts=None, seeds=SEEDS):
         "true_caption": shape_caption(*heldout[1]), "scales": codes, "decoding": "greedy",
         "candidates": "text range + <eos>", "token_ids": ids, "text": runner.vocab.decode(ids)})
     index["cases"].append({"name": "caption", "kind": "caption"})
+    index["cases"] += chat_goldens(runner, smp, codes, out_dir)
     _dump(os.path.join(out_dir, "index.json"), index)
     return index
 

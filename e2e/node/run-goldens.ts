@@ -13,6 +13,8 @@ import { compareGoldenCase, type GoldenCase } from '../goldens/compare';
 import type { ByteSource } from '../../src/models/weights';
 import { decodePng, imageDiff } from '../goldens/png-decode';
 import { IMAGE_MAX_DIFF } from '../goldens/compare';
+import { runChat, type ChatCapture } from '../../src/models/nextflow/chat';
+import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
 const goldenDir = process.argv[3] ?? 'e2e/goldens/nextscale-tiny';
@@ -23,7 +25,7 @@ const cfg = files.config as { files: { tokenizer: string } };
 const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfg.files.tokenizer)!.json(), weights });
 let passed = 0;
 let failed = 0;
-for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json').sort()) {
+for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json' && !x.startsWith('chat_')).sort()) {
   const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as GoldenCase;
   const outs = [];
   const s = g.sampling;
@@ -38,6 +40,25 @@ for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !=
   }
   console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f}${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
   problems.length ? failed++ : passed++;
+}
+for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.endsWith('.json')).sort()) {
+  const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as ChatGoldenCase;
+  const cap: ChatCapture = { captureLogits: CHAT_CAPTURE_LOGITS, tokens: [] };
+  const reply = await runChat(ctx, model, goldenMessages(g, model.config.vq.imageSize), goldenChatOptions(g), undefined, cap);
+  const images = reply.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
+  const problems = compareChatCase(g, cap, images);
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f} (${g.tokens.length} tokens, ${g.images.length} images)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
+  problems.length ? failed++ : passed++;
+}
+// The GPU encoder must turn the caption golden's input PNG into the reference's codes.
+{
+  const g = JSON.parse(readFileSync(join(goldenDir, 'chat_caption.json'), 'utf8')) as ChatGoldenCase;
+  const want = (g.messages[0].parts.find((p) => 'codes' in p) as { codes: number[][] }).codes;
+  const png = decodePng(readFileSync(join(goldenDir, 'caption_input.png')));
+  const got = await model.encoder!.encode({ width: png.width, height: png.height, data: new Uint8ClampedArray(png.rgba) });
+  const diff = want.flat().reduce((n, c, i) => n + (got.flat()[i] !== c ? 1 : 0), 0);
+  console.log(`${diff ? 'FAIL' : 'ok  '} GPU VQ encoder: caption_input.png → codes (${diff}/${want.flat().length} differ)`);
+  diff ? failed++ : passed++;
 }
 console.log(`${passed} passed, ${failed} failed`);
 model.destroy();

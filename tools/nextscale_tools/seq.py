@@ -65,8 +65,8 @@ def caption_layout(vocab, word_ids, scales, range_c, with_eos=True):
 
 
 def chat_layout(vocab, parts, scales, range_c):
-    """Chat sequence: <bos> then parts, each ("tokens", [ids]) or ("image", upto). An image is <boi>, its
-    blocks 1..upto-1 and, when whole (upto = S), <eoi>. Image k's block slots start at k * (cells per image),
+    """Chat sequence: <bos> then parts, each ("tokens", [ids]) or ("image", k) with k of the S scales known.
+    An image is <boi>, its blocks 1..min(k, S-1) (block s predicts scale s) and, when whole (k = S), <eoi>. Image k's block slots start at k * (cells per image),
     so its input codes are in_codes[k * n_in:(k + 1) * n_in]. Positions follow caption_layout: the blocks
     start right after <boi>, and text resumes max(range_c, S) later. Returns (Layout, [index of each <boi>])."""
     lay = Layout()
@@ -83,7 +83,7 @@ def chat_layout(vocab, parts, scales, range_c):
         bois.append(len(lay))
         lay.text(vocab.boi, t)
         p0 = t + 1
-        for s in range(1, arg):
+        for s in range(1, min(arg, len(scales) - 1) + 1):
             lay.block(s, scales[s], scales[s], p0, range_c, slot)
             slot += scales[s] ** 2
         t = p0 + max(range_c, len(scales))

@@ -54,9 +54,10 @@ export interface NextFlowConfig {
   vocab: NextFlowVocab;
   vq: NextFlowVq;
   maxTextTokens: number;
-  /** Longest chat conversation in tokens (config max_context, default 1024). */
+  /** Longest chat conversation in tokens (config max_context, default 512). */
   contextLength: number;
-  sampling: { cfg: number; topK: number; topP: number; temperature: number };
+  /** temperature applies to image codes; textTemperature to text in chat replies (0 = greedy). */
+  sampling: { cfg: number; topK: number; topP: number; temperature: number; textTemperature: number };
   files: { weights: string[]; tokenizer?: string };
 }
 
@@ -164,12 +165,13 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
     vq,
     // The context has room for far more; longer prompts are outside what the model was trained on.
     maxTextTokens: typeof c.max_text_tokens === 'number' ? c.max_text_tokens : 32,
-    contextLength: typeof c.max_context === 'number' ? c.max_context : 1024,
+    contextLength: typeof c.max_context === 'number' ? c.max_context : 512,
     sampling: {
       cfg: typeof s.cfg === 'number' ? s.cfg : 0,
       topK: typeof s.top_k === 'number' ? s.top_k : 0,
       topP: typeof s.top_p === 'number' ? s.top_p : 0,
       temperature: typeof s.temperature === 'number' ? s.temperature : 1,
+      textTemperature: typeof s.text_temperature === 'number' ? s.text_temperature : 0,
     },
     files: { weights: weights as string[], tokenizer: typeof files.tokenizer === 'string' ? files.tokenizer : undefined },
   };
