@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareWithGolden, DEFAULT_MODEL_DIR, goldenCases, MODEL_DIR, REPO, requireModel } from './goldens';
+import { compareWithGolden, DEFAULT_MODEL_DIR, GOLDEN_DIR, goldenCases, MODEL_DIR, REPO, requireModel } from './goldens';
 import { decodePng } from '../src/cli/png';
 
 const BIN = join(REPO, 'bin', 'nextscale.mjs');
@@ -63,4 +63,21 @@ test('cli: reproduces the golden codes, image and previews', async () => {
     expect(r.stderr).toMatch(new RegExp(`scale ${c.scales.length}/${c.scales.length}`));
   }
   rmSync(dir, { recursive: true });
+});
+
+test('cli: caption prints the golden reply to "what is in this image ?" and refuses a non-image', async () => {
+  test.setTimeout(300_000);
+  requireModel();
+  const g = JSON.parse(readFileSync(join(GOLDEN_DIR, 'chat_caption.json'), 'utf8')) as { text: string; options: { seed: number } };
+  const args = ['caption', '--image', join(GOLDEN_DIR, 'caption_input.png'), '--seed', String(g.options.seed)];
+  if (MODEL_DIR !== DEFAULT_MODEL_DIR) args.push('--model', MODEL_DIR);
+  const r = await cli(args);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toBe(g.text);
+  const bad = await cli(['caption', '--image', join(REPO, 'README.md')]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain('Cannot read');
+  const usage = await cli(['caption']);
+  expect(usage.code).toBe(64);
+  expect(usage.stderr).toContain('--image <file.png> is required');
 });

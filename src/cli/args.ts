@@ -5,6 +5,7 @@ export const USAGE = `nextscale — next-scale image generation on WebGPU (Node,
 
 Usage:
   nextscale generate --prompt "<text>" --out <file.png> [options]
+  nextscale caption --image <file.png> [--model <dir|url>] [--seed <n>] [--question "<text>"]
   nextscale --help
 
 Options for generate:
@@ -21,6 +22,11 @@ Options for generate:
   --previews <dir>    also write each scale's preview as <dir>/scale-<i>.png
   --quiet             print nothing but errors
   -h, --help          this text
+
+Options for caption (what the chat model says about an image; printed to stdout):
+  --image <file.png>  the image (8-bit PNG); center-cropped and resized to the model's input size
+  --question <text>   what to ask (default: "what is in this image ?")
+  --model, --seed, --temperature, --quiet as above (--temperature applies to the words, default greedy)
 
 Exit codes: 0 ok, 1 error, 2 no WebGPU (the message says what to install), 64 bad usage, 130 interrupted.
 
@@ -47,7 +53,19 @@ export interface GenerateArgs {
   quiet: boolean;
 }
 
-export type CliArgs = GenerateArgs | { command: 'help' };
+export interface CaptionArgs {
+  command: 'caption';
+  model?: string;
+  image: string;
+  question: string;
+  seed?: number;
+  temperature?: number;
+  quiet: boolean;
+}
+
+export const DEFAULT_QUESTION = 'what is in this image ?';
+
+export type CliArgs = GenerateArgs | CaptionArgs | { command: 'help' };
 
 function num(name: string, v: string | undefined, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
   if (v === undefined) return undefined;
@@ -81,6 +99,8 @@ export function parseCli(argv: string[]): CliArgs {
         tokens: { type: 'string' },
         previews: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        image: { type: 'string' },
+        question: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -89,7 +109,20 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const { values: v, positionals } = parsed;
   if (v.help || positionals[0] === 'help' || (positionals.length === 0 && Object.keys(v).length === 0)) return { command: 'help' };
-  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate)');
+  if (positionals[0] === 'caption') {
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a question with spaces)`);
+    if (!v.image) throw new UsageError('--image <file.png> is required');
+    return {
+      command: 'caption',
+      model: v.model,
+      image: v.image,
+      question: v.question ?? DEFAULT_QUESTION,
+      seed: num('seed', v.seed, { integer: true, min: 0, max: 0xffffffff }),
+      temperature: num('temperature', v.temperature, { min: 0 }),
+      quiet: !!v.quiet,
+    };
+  }
+  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate or caption)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a prompt with spaces)`);
   if (!v.out) throw new UsageError('--out <file.png> is required');
   if (v.prompt === undefined && v.class === undefined) throw new UsageError('give --prompt "<text>" (or --class <0-999> for class-conditioned models)');

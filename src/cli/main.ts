@@ -2,16 +2,17 @@
  * `nextscale` in Node: the same InThreadEngine as the browser, on Dawn through the npm "webgpu"
  * package (SwiftShader on Linux machines without a GPU). Started by bin/nextscale.mjs through tsx.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InThreadEngine } from '../engine/engine';
 import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../engine/errors';
-import type { GenerateImageOptions, LoadProgress, ScaleEvent } from '../engine/types';
+import type { GenerateImageOptions, LoadProgress, ModelInfo, ScaleEvent } from '../engine/types';
 import { createNodeGpu } from '../gpu/node-gpu';
-import { parseCli, USAGE, UsageError, type GenerateArgs } from './args';
+import { parseCli, USAGE, UsageError, type CaptionArgs, type GenerateArgs } from './args';
 import { createFileFetch } from './file-fetch';
-import { encodePng } from './png';
+import { decodePng, encodePng } from './png';
+import { fitSquare } from '../formats/image-fit';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_MODEL_DIR = join(REPO, 'models', 'nextscale-tiny');
@@ -37,17 +38,50 @@ function mb(n: number): string {
   return `${(n / 2 ** 20).toFixed(1)} MB`;
 }
 
-async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
-  const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  const location = modelLocation(a.model);
+/** An engine with the model at `model` loaded (Node, WebGPU through Dawn, files read from disk). */
+async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
+  const location = modelLocation(model);
   // Dawn's Vulkan loader complains on stderr without one; it only needs a writable directory.
   if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   const gpu = await createNodeGpu();
   const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: createFileFetch() });
   try {
     let last: LoadProgress | undefined;
-    const info = await engine.loadModel(location, { signal, onProgress: (p) => (last = p.totalBytes ? p : last ?? p) });
+    const info = await engine.loadModel(location, { signal, warmUp: false, onProgress: (p) => (last = p.totalBytes ? p : last ?? p) });
     log(`model ${info.name} (${info.imageSize}×${info.imageSize}, scales ${info.scales.join(',')}) from ${location}${last ? `, ${mb(last.totalBytes)}` : ''}`);
+    return { engine, info };
+  } catch (e) {
+    await engine.dispose().catch(() => {});
+    throw e;
+  }
+}
+
+async function caption(a: CaptionArgs, signal: AbortSignal): Promise<void> {
+  const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
+  let png;
+  try {
+    png = decodePng(readFileSync(a.image));
+  } catch (e) {
+    throw new CliError(`Cannot read ${a.image} as an image: ${(e as Error).message}. Give an 8-bit PNG.`);
+  }
+  const { engine, info } = await openEngine(a.model, signal, log);
+  try {
+    const image = fitSquare({ width: png.width, height: png.height, data: new Uint8ClampedArray(png.data) }, info.imageSize);
+    const seed = a.seed ?? 0;
+    const r = await engine.chat([{ role: 'user', parts: [{ type: 'image', image }, { type: 'text', text: a.question }] }], { seed, temperature: a.temperature, signal });
+    if (r.stopReason === 'cancelled') throw new CancelledError('Captioning');
+    const text = r.message.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
+    process.stdout.write(`${text}\n`);
+    log(`(${png.width}×${png.height} → ${info.imageSize}×${info.imageSize}, seed ${seed}, ${r.stopReason})`);
+  } finally {
+    await engine.dispose().catch(() => {});
+  }
+}
+
+async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
+  const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
+  const { engine } = await openEngine(a.model, signal, log);
+  try {
     const seed = a.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const opts: GenerateImageOptions = {
       prompt: a.prompt,
@@ -89,7 +123,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
-    await generate(args, controller.signal);
+    if (args.command === 'caption') await caption(args, controller.signal);
+    else await generate(args, controller.signal);
     return 0;
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
