@@ -1,0 +1,53 @@
+// The chat goldens in the browser (e2e/chat-goldens.spec.ts calls window.__nextscaleChatGoldens):
+// the bundled model on this page's WebGPU device, every chat_*.json case through runChat, and the
+// GPU encoder on caption_input.png (decoded by the browser) against the reference's codes.
+import { createGpuContext } from '../../src/gpu/device';
+import { loadModelFiles } from '../../src/store';
+import { NextFlowModel } from '../../src/models/nextflow/model';
+import { runChat, type ChatCapture } from '../../src/models/nextflow/chat';
+import type { ByteSource } from '../../src/models/weights';
+import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
+
+declare global {
+  interface Window {
+    __nextscaleChatGoldens(o: { model: string; goldens: string; cases: string[] }): Promise<Array<{ name: string; problems: string[]; text: string }>>;
+  }
+}
+
+async function pngPixels(url: string): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  const bmp = await createImageBitmap(await (await fetch(url)).blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+  const c2d = canvas.getContext('2d')!;
+  c2d.drawImage(bmp, 0, 0);
+  return { width: bmp.width, height: bmp.height, data: c2d.getImageData(0, 0, bmp.width, bmp.height).data };
+}
+
+window.__nextscaleChatGoldens = async ({ model: dir, goldens, cases }) => {
+  const ctx = await createGpuContext();
+  const files = await loadModelFiles(`/${dir}/`, { storage: null });
+  const cfgFile = files.config as { files: { tokenizer: string } };
+  const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfgFile.files.tokenizer)!.json(), weights: new Map<string, ByteSource>([...files.files]) });
+  const out = [];
+  try {
+    for (const name of cases) {
+      const g = (await (await fetch(`/${goldens}/${name}.json`)).json()) as ChatGoldenCase;
+      const cap: ChatCapture = { captureLogits: CHAT_CAPTURE_LOGITS, tokens: [] };
+      const reply = await runChat(ctx, model, goldenMessages(g, model.config.vq.imageSize), goldenChatOptions(g), undefined, cap);
+      const images = reply.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
+      const text = reply.message.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ');
+      const problems = compareChatCase(g, cap, images);
+      if (text !== g.text) problems.push(`text: got "${text}", want "${g.text}"`);
+      out.push({ name, problems, text });
+    }
+    const g = (await (await fetch(`/${goldens}/chat_caption.json`)).json()) as ChatGoldenCase;
+    const want = (g.messages[0].parts.find((p) => 'codes' in p) as { codes: number[][] }).codes.flat();
+    const got = (await model.encoder!.encode(await pngPixels(`/${goldens}/caption_input.png`))).flat();
+    const diff = want.reduce((n, c, i) => n + (got[i] !== c ? 1 : 0), 0);
+    out.push({ name: 'GPU VQ encoder on caption_input.png', problems: diff ? [`${diff}/${want.length} codes differ`] : [], text: '' });
+  } finally {
+    model.destroy();
+    ctx.destroy();
+  }
+  return out;
+};
+document.getElementById('log')!.textContent = 'ready';
