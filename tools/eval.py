@@ -1,5 +1,6 @@
 """Quality of an exported model: held-out shape prompts scored by the procedural checker, greedy captions
-of held-out images, and an emoji contact sheet.
+of held-out images, chat (captions, drawing on request, colour edits; nextscale_tools/chat_eval.py), and an
+emoji contact sheet.
 
   /usr/bin/python3 tools/eval.py [--model models/nextscale-tiny] [--n 60] [--docs docs]
 Writes docs/nextscale-tiny-eval.json, docs/nextscale-tiny-emoji.png and docs/nextscale-tiny-shapes.png.
@@ -18,6 +19,7 @@ import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from nextscale_tools import checker, shapes  # noqa: E402
+from nextscale_tools.chat_eval import eval_chat  # noqa: E402
 from nextscale_tools.loader import load_runner  # noqa: E402
 from nextscale_tools.palette import shape_caption  # noqa: E402
 from nextscale_tools.vq import to_unit  # noqa: E402
@@ -67,6 +69,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=os.path.join(REPO, "models", "nextscale-tiny"))
     ap.add_argument("--n", type=int, default=60, help="held-out prompts per split")
+    ap.add_argument("--n-chat", type=int, default=30, help="held-out images/prompts for the chat scores")
     ap.add_argument("--docs", default=os.path.join(REPO, "docs"))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -82,6 +85,7 @@ def main():
     res["t2i_heldout_pairs"], _ = eval_t2i(runner, smp, pr)
     res["caption_heldout"], res["caption_examples"] = eval_captions(runner, ho)
     res["caption_heldout_pairs"], _ = eval_captions(runner, pr)
+    res.update(eval_chat(runner, smp, ho[: a.n_chat], a.n_chat))
     emoji = [runner.generate(p, seed=0, cfg=smp["cfg"], temperature=smp["temperature"], top_k=smp["top_k"],
                              top_p=smp["top_p"])[2] for p in EMOJI_PROMPTS]
     os.makedirs(a.docs, exist_ok=True)
