@@ -3,11 +3,14 @@
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
-import { CancelledError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError } from '../../src/engine/errors';
+import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, PromptTooLongError } from '../../src/engine/errors';
+import { runChat } from '../../src/models/nextflow/chat';
+import type { ChatMessage } from '../../src/engine/types';
 import { loadModelFiles, ModelNotFoundError } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import type { ByteSource } from '../../src/models/weights';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
+import { stripTensors } from './strip-tensors';
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
 const gpu = await createNodeGpu();
@@ -42,6 +45,31 @@ await check('cancelling after the first scale is CancelledError', CancelledError
     if (e.scale === 0) midway.abort();
   }),
 );
+// Chat: bad conversations fail with their typed error; a stopped reply keeps what it said.
+const ask = (text: string): ChatMessage => ({ role: 'user', parts: [{ type: 'text', text }] });
+const small = { width: 16, height: 16, data: new Uint8ClampedArray(16 * 16 * 4) };
+await check('a chat image of the wrong size is InvalidImageError', InvalidImageError, () =>
+  engine.chat([{ role: 'user', parts: [{ type: 'image', image: small }, { type: 'text', text: 'what is in this image ?' }] }]),
+);
+const long: ChatMessage[] = Array.from({ length: 120 }, (_, i) => (i % 2 ? { role: 'assistant', parts: [{ type: 'text', text: 'a red circle' }] } : ask('draw a red circle')));
+long.push(ask('now make it blue'));
+await check('a conversation longer than the context is ContextTooLongError', ContextTooLongError, () => engine.chat(long));
+await check('a conversation that does not end with the user is InvalidOptionError', InvalidOptionError, () => engine.chat([ask('hi'), { role: 'assistant', parts: [] }]));
+{
+  const stop = new AbortController();
+  let deltas = 0;
+  const cut = await engine.chat([ask('draw a small red circle at the top left on a white background')], { seed: 1, maxNewTokens: 8, signal: stop.signal }, (e) => {
+    if (e.type === 'text' || e.type === 'image-scale') deltas++;
+    if (deltas === 1) stop.abort();
+  });
+  const ok = cut.stopReason === 'cancelled' && deltas >= 1;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} a stopped chat reply resolves with stopReason cancelled (${cut.stopReason}, ${deltas} events)`);
+  ok ? passed++ : failed++;
+  const next = await engine.chat([ask('draw a small red circle at the top left on a white background'), cut.message, ask('now make it blue')], { seed: 1, maxNewTokens: 4 });
+  const cont = next.contextTokens > cut.contextTokens && next.message.role === 'assistant';
+  console.log(`${cont ? 'ok  ' : 'FAIL'} the chat continues after a stopped reply (${next.stopReason}, ${next.contextTokens} tokens)`);
+  cont ? passed++ : failed++;
+}
 // The engine still works after every failure above.
 const after = await engine.generateImage({ prompt: 'red apple', seed: 3 });
 const works = after.codes.length > 0 && after.image.data.length === after.image.width * after.image.height * 4;
@@ -60,6 +88,18 @@ await check('a config that does not match the weights is ModelConfigError', Mode
 const noLayers = structuredClone(files.config) as Record<string, unknown>;
 delete noLayers.architecture;
 await check('a config without architecture is ModelConfigError', ModelConfigError, async () => NextFlowModel.load(ctx, { config: noLayers, tokenizer, weights }));
+// Weights without the VQ encoder: the model loads, says it cannot see images, and chat refuses images.
+const noEncoder = new Map<string, ByteSource>([...weights].map(([k, v]) => [k, v]));
+noEncoder.set('vq.safetensors', stripTensors(weights.get('vq.safetensors')!, (name) => name.startsWith('vq.encoder.')));
+const blind = NextFlowModel.load(ctx, { config: files.config, tokenizer, weights: noEncoder });
+const seesNot = !blind.canSeeImages;
+console.log(`${seesNot ? 'ok  ' : 'FAIL'} weights without vq.encoder.* give canSeeImages = false`);
+seesNot ? passed++ : failed++;
+const img64 = { width: 64, height: 64, data: new Uint8ClampedArray(64 * 64 * 4) };
+await check('an image for a model without an encoder is ImageInputUnsupportedError', ImageInputUnsupportedError, () =>
+  runChat(ctx, blind, [{ role: 'user', parts: [{ type: 'image', image: img64 }, { type: 'text', text: 'what is in this image ?' }] }], {}),
+);
+blind.destroy();
 ctx.destroy();
 
 console.log(`${passed} passed, ${failed} failed`);
