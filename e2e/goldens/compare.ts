@@ -62,3 +62,15 @@ export function compareGoldenCase(g: GoldenCase, outs: GeneratedScale[]): string
   }
   return problems;
 }
+
+/** Largest per-channel difference and the mean absolute difference of two RGBA images. */
+export function imageDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number } {
+  let max = 0, sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (i % 4 === 3) continue;
+    const d = Math.abs(a[i] - b[i]);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / ((a.length / 4) * 3) };
+}

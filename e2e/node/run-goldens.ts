@@ -11,8 +11,8 @@ import { generateNextFlowImage } from '../../src/models/nextflow/image-generator
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
 import { compareGoldenCase, type GoldenCase } from '../goldens/compare';
 import type { ByteSource } from '../../src/models/weights';
-import { decodePng, imageDiff } from '../goldens/png-decode';
-import { IMAGE_MAX_DIFF } from '../goldens/compare';
+import { decodePng } from '../../src/cli/png';
+import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
 import { runChat, type ChatCapture } from '../../src/models/nextflow/chat';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
 
@@ -35,7 +35,7 @@ for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !=
   const got = outs[outs.length - 1].rgba;
   if (!got) problems.push('no final image');
   else {
-    const d = imageDiff(got, want.rgba);
+    const d = imageDiff(got, want.data);
     if (d.max > IMAGE_MAX_DIFF) problems.push(`final image differs by up to ${d.max}/255 (mean ${d.mean.toFixed(3)}), over ${IMAGE_MAX_DIFF}`);
   }
   console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f}${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
@@ -55,7 +55,7 @@ for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.
   const g = JSON.parse(readFileSync(join(goldenDir, 'chat_caption.json'), 'utf8')) as ChatGoldenCase;
   const want = (g.messages[0].parts.find((p) => 'codes' in p) as { codes: number[][] }).codes;
   const png = decodePng(readFileSync(join(goldenDir, 'caption_input.png')));
-  const got = await model.encoder!.encode({ width: png.width, height: png.height, data: new Uint8ClampedArray(png.rgba) });
+  const got = await model.encoder!.encode({ width: png.width, height: png.height, data: new Uint8ClampedArray(png.data) });
   const diff = want.flat().reduce((n, c, i) => n + (got.flat()[i] !== c ? 1 : 0), 0);
   console.log(`${diff ? 'FAIL' : 'ok  '} GPU VQ encoder: caption_input.png → codes (${diff}/${want.flat().length} differ)`);
   diff ? failed++ : passed++;
