@@ -1,8 +1,9 @@
 """Chat tasks of the default model: templates, edit pairs, and the sequences they make (docs/model-format.md).
 
   caption:  <bos> <user> <boi> IMG <eoi> what is in this image ? <assistant> a small red circle ... <eos>
-  draw:     <bos> <user> draw a small red circle ... <assistant> <boi> IMG <eoi> <eos>
-  edit:     ... draw turn ... <user> now make it blue <assistant> <boi> IMG' <eoi> <eos>
+  draw:     <bos> <user> draw a small red circle ... <assistant> here you go <boi> IMG <eoi> anything else ? <eos>
+  edit:     ... draw turn ... <user> now make it blue <assistant> done <boi> IMG' <eoi> anything else ? <eos>
+Replies interleave: text, then the image, then text again, all in one turn.
 The edit keeps size, shape, position, background and the jitter; only the object colour changes.
 """
 import random
@@ -15,11 +16,13 @@ from .shapes import render
 QUESTIONS = ["what is in this image ?", "describe this image .", "what do you see ?"]
 DRAW_VERBS = ["draw", "draw me", "show me", "make an image of"]
 EDIT_TEMPLATE = "now make it {color}"
+DRAW_REPLY = ("here you go", "anything else ?")  # text before and after the image of a drawing reply
+EDIT_REPLY = ("done", "anything else ?")
 
 
 def chat_words():
     """Every word the templates use, so the vocab holds them."""
-    return QUESTIONS + DRAW_VERBS + [EDIT_TEMPLATE.format(color=c) for c in COLOR_NAMES]
+    return QUESTIONS + DRAW_VERBS + list(DRAW_REPLY + EDIT_REPLY) + [EDIT_TEMPLATE.format(color=c) for c in COLOR_NAMES]
 
 
 def build_edit_pairs(train_combos, n, seed):

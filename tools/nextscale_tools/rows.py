@@ -133,8 +133,11 @@ class RowMaker:
 
     def _draw_turn(self, caption):
         verb = chat.DRAW_VERBS[self.rng.integers(len(chat.DRAW_VERBS))]
-        return [("user", [("tokens", self.words(verb + " " + caption))]),
-                ("assistant", [("image", len(self.scales))])]
+        return [("user", [("tokens", self.words(verb + " " + caption))]), ("assistant", self._image_reply(chat.DRAW_REPLY))]
+
+    def _image_reply(self, texts):
+        before, after = texts
+        return [("tokens", self.vocab.encode(before)), ("image", len(self.scales)), ("tokens", self.vocab.encode(after))]
 
     def _mark_image_turns(self, row, bois, images):
         for k, ((u, a, e), boi, (codes, topk)) in enumerate(zip(self._turn_marks(row), bois, images)):
@@ -152,7 +155,7 @@ class RowMaker:
         d = self.data[split]
         edit = chat.EDIT_TEMPLATE.format(color=d["new_colors"][i])
         turns = self._draw_turn(d["captions"][i]) + [
-            ("user", [("tokens", self.words(edit))]), ("assistant", [("image", len(self.scales))])]
+            ("user", [("tokens", self.words(edit))]), ("assistant", self._image_reply(chat.EDIT_REPLY))]
         row, bois = self._chat(turns)
         self._mark_image_turns(row, bois, [self.codes(split, i), self.codes(split, i, after=True)])
         return row

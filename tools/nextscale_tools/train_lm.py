@@ -83,6 +83,22 @@ def lm_loss(model, M, codebook, batch, image_start):
     return (ce_img * wt[img]).sum() + (ce_txt * wt[txt]).sum()
 
 
+def remap_vocab_rows(old_state, new_state, old_words, vocab):
+    """Old checkpoint weights in a new vocab layout: embedding and head rows move with their token (specials,
+    words by name, image codes by index); rows of new words keep their fresh initialisation."""
+    old = Vocab(old_words, vocab.codebook_size)
+    src = {t: i for i, t in enumerate(old.specials + old.words)}
+    out = dict(old_state)
+    for key in ("embed_tokens.weight", "head.weight"):
+        w = new_state[key].clone()
+        for i, t in enumerate(vocab.specials + vocab.words):
+            if t in src:
+                w[i] = old_state[key][src[t]]
+        w[vocab.image_start:] = old_state[key][old.image_start:]
+        out[key] = w
+    return out
+
+
 def train_lm(cfg, vq, tokens, run_dir, log, data):
     lm = cfg["lm"]
     vocab = make_vocab(data, cfg["vq"]["codebook_size"])
@@ -96,7 +112,11 @@ def train_lm(cfg, vq, tokens, run_dir, log, data):
     rng = np.random.default_rng(cfg["seed"])
     if os.path.exists(path):
         ck = torch.load(path)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"])
+        if ck["vocab_words"] == vocab.words:
+            model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"])
+        else:  # the data gained words: keep every known row, start the optimizer afresh
+            model.load_state_dict(remap_vocab_rows(ck["model"], model.state_dict(), ck["vocab_words"], vocab))
+            log(f"lm: vocab changed ({len(ck['vocab_words'])} -> {len(vocab.words)} words); rows remapped by word")
         step, elapsed = ck["step"], ck["elapsed"]
         rng = np.random.default_rng([cfg["seed"], step])
         log(f"lm: resumed at step {step} ({elapsed / 60:.1f} min)")

@@ -56,7 +56,8 @@ class TestChatRows(unittest.TestCase):
         self.assertEqual(sorted(img_t.tolist()), sorted(codes["codes"][2].tolist() + codes["after_codes"][2].tolist()))
         self.assertAlmostEqual(float(row.wt[row.tgt >= v.image_start].sum()), 2.0, places=5)
         text_t = [v.specials_or_words(t) for t in row.tgt if 0 <= t < v.image_start]
-        self.assertEqual(text_t, ["<boi>", "<eos>", "<boi>", "<eos>"])
+        self.assertEqual(text_t, ["here", "you", "go", "<boi>", "anything", "else", "?", "<eos>",
+                                  "done", "<boi>", "anything", "else", "?", "<eos>"])
         self.assertEqual(np.concatenate(row.inp).tolist(),
                          codes["codes"][2][:N_IN].tolist() + codes["after_codes"][2][:N_IN].tolist())
         ids = [v.specials_or_words(i) for i, s in zip(row.lay.ids, row.lay.scale) if s == -1]
