@@ -22,6 +22,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         main: resolve(__dirname, 'index.html'),
+        chat: resolve(__dirname, 'chat.html'),
       },
     },
   },

@@ -4,6 +4,7 @@
  */
 import type { CachedModel, LoadProgress, RgbaImage, ScaleEvent } from '../engine/types';
 import { formatBytes, formatMs } from './format';
+import { drawRgba } from './canvas';
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -80,10 +81,7 @@ export function showProgress(p: LoadProgress): void {
   ui.progressText.textContent = text;
 }
 
-function draw(canvas: HTMLCanvasElement, img: RgbaImage): void {
-  if (canvas.width !== img.width || canvas.height !== img.height) (canvas.width = img.width), (canvas.height = img.height);
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
-}
+const draw = drawRgba;
 
 export function showImage(img: RgbaImage): void {
   draw(ui.canvas, img);

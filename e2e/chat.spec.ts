@@ -1,0 +1,113 @@
+// The chat page (chat.html, src/app/chat/) in headless Chromium with the bundled model: a drawing turn
+// that answers with text and an inline image (the golden reply), a question about an attached image
+// (the golden caption), Stop mid-reply then go on, a reload that keeps the conversation, text never
+// parsed as HTML, and a non-image file refused without losing anything.
+import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GOLDEN_DIR, requireModel } from './goldens';
+
+const REPLY_TIMEOUT = 180_000;
+
+interface ChatPageState {
+  info?: { canSeeImages: boolean };
+  lastReply?: { stopReason: string; message: { parts: Array<{ type: string; text?: string; codes?: number[][] }> } };
+  error?: { name: string; message: string };
+  events: string[];
+}
+
+const state = (page: Page) => page.evaluate(() => (globalThis as unknown as { nextscaleChat: ChatPageState }).nextscaleChat);
+const golden = (name: string) => JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`), 'utf8')) as { text: string; images: number[][][]; tokens: number[] };
+
+async function open(page: Page): Promise<void> {
+  requireModel();
+  await page.goto('/chat.html');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: REPLY_TIMEOUT });
+}
+
+async function say(page: Page, text: string, seed = 0): Promise<void> {
+  await page.fill('#seed', String(seed));
+  await page.fill('#input', text);
+  await page.click('#send');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'replying');
+}
+
+async function settled(page: Page): Promise<ChatPageState> {
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: REPLY_TIMEOUT });
+  const s = await state(page);
+  if (s.error) throw new Error(`the page shows an error: ${s.error.message}`);
+  return s;
+}
+
+test('a drawing request gets text and an inline image: the golden reply, drawn on a canvas', async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  await say(page, 'draw a small red circle at the top left on a white background');
+  const s = await settled(page);
+  const g = golden('chat_draw');
+  const parts = s.lastReply!.message.parts;
+  expect(parts.some((p) => p.type === 'text'), 'the reply has text').toBe(true);
+  expect(parts.filter((p) => p.type === 'image').map((p) => p.codes)).toEqual(g.images);
+  const reply = page.locator('.msg.assistant').last();
+  await expect(reply.locator('canvas.img')).toHaveCount(g.images.length);
+  await expect(reply.locator('canvas.img.forming')).toHaveCount(0);
+  expect(s.events.filter((e) => e === 'image-scale').length).toBe(6 * g.images.length);
+  expect(s.events.indexOf('text')).toBeLessThan(s.events.indexOf('image-start'));
+});
+
+test('an attached image and a question get the golden caption', async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  await page.setInputFiles('#file', join(GOLDEN_DIR, 'caption_input.png'));
+  await expect(page.locator('#pending canvas')).toHaveCount(1);
+  await say(page, 'what is in this image ?');
+  const s = await settled(page);
+  const text = s.lastReply!.message.parts.filter((p) => p.type === 'text').map((p) => p.text).join(' ');
+  expect(text).toBe(golden('chat_caption').text);
+  await expect(page.locator('.msg.user').last().locator('canvas.img')).toHaveCount(1);
+  await expect(page.locator('.msg.assistant').last()).toContainText(golden('chat_caption').text);
+});
+
+test('Stop mid-reply keeps the partial reply, the chat goes on, and a reload keeps it all', async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  await say(page, 'draw a small red circle at the top left on a white background');
+  await page.waitForFunction(() => (globalThis as unknown as { nextscaleChat: ChatPageState }).nextscaleChat.events.length > 0, undefined, { timeout: REPLY_TIMEOUT });
+  await page.click('#stop');
+  const stopped = await settled(page);
+  expect(stopped.lastReply!.stopReason).toBe('cancelled');
+  await expect(page.locator('.msg.assistant').last()).toContainText('Stopped');
+  await say(page, 'now make it blue', 1);
+  const next = await settled(page);
+  expect(next.lastReply!.stopReason).not.toBe('cancelled');
+  await expect(page.locator('.msg')).toHaveCount(4);
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: REPLY_TIMEOUT });
+  await expect(page.locator('.msg')).toHaveCount(4);
+  await expect(page.locator('.msg.user').first()).toContainText('draw a small red circle');
+  await page.click('#new-chat');
+  await expect(page.locator('.msg')).toHaveCount(0);
+});
+
+test('HTML and script in a message are shown as text, never run', async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  const evil = '<img src=x onerror="window.__pwned=1"><b>bold</b><script>window.__pwned=2</script>';
+  await say(page, evil);
+  await settled(page);
+  await expect(page.locator('.msg.user').last()).toContainText(evil);
+  expect(await page.locator('#messages img, #messages b, #messages script').count()).toBe(0);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+});
+
+test('a file that is not an image is refused with a reason and nothing is lost', async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  await page.fill('#input', 'a draft the user is still typing');
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
+  await expect(page.locator('#notice')).toContainText('is not an image');
+  await expect(page.locator('#pending canvas')).toHaveCount(0);
+  expect(await page.inputValue('#input')).toBe('a draft the user is still typing');
+  await page.setInputFiles('#file', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('garbage') });
+  await expect(page.locator('#notice')).toContainText('could not be decoded');
+});
