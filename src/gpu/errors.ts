@@ -8,7 +8,8 @@ export class NextscaleError extends Error {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    // The exported class name, also in minified bundles (registerErrorClass pins it on the prototype).
+    this.name = Object.hasOwn(new.target.prototype, 'name') ? (new.target.prototype as Error).name : new.target.name;
   }
 }
 

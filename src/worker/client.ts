@@ -17,8 +17,8 @@ export class WorkerCrashedError extends NextscaleError {
 }
 
 export interface WorkerEngineOptions {
-  /** An already created worker running worker-entry.ts (default: a new module worker). */
-  worker?: Worker;
+  /** A worker running worker-entry.ts (createEngine() makes one; the library bundles its own inline). */
+  worker: Worker;
 }
 
 export class WorkerEngine implements Engine {
@@ -28,9 +28,9 @@ export class WorkerEngine implements Engine {
   private crashed?: WorkerCrashedError;
   private readonly pending = new Set<(e: Error) => void>();
 
-  constructor(opts: WorkerEngineOptions = {}) {
+  constructor(opts: WorkerEngineOptions) {
     installErrorTransfer();
-    this.worker = opts.worker ?? new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module', name: 'nextscale-engine' });
+    this.worker = opts.worker;
     this.remote = wrap<EngineHost>(this.worker);
     // Comlink never settles calls to a dead worker; fail them with a typed error instead of hanging.
     this.worker.addEventListener('error', (ev) => {

@@ -29,6 +29,9 @@ const registry = new Map<string, ErrorClass>();
 /** Make an error class rebuildable by name on the receiving side (both sides must register it). */
 export function registerErrorClass(cls: ErrorClass, name = cls.name): void {
   registry.set(name, cls);
+  // A minifier renames classes (and both sides of the worker boundary differently): pin the exported
+  // name on our own classes' prototypes so error.name, and the lookup by name here, stay stable.
+  if (!Object.hasOwn(cls.prototype, 'name')) Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
 }
 
 for (const mod of [gpuErrors, engineErrors, storeErrors] as Record<string, unknown>[]) {

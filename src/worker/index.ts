@@ -15,7 +15,10 @@ export interface CreateEngineOptions {
 
 export async function createEngine(opts: CreateEngineOptions = {}): Promise<Engine> {
   const useWorker = opts.worker ?? true;
-  if (useWorker && typeof Worker !== 'undefined') return new WorkerEngine();
+  if (useWorker && typeof Worker !== 'undefined') {
+    // Vite bundles the worker from this pattern (a separate file next to the app's chunks).
+    return new WorkerEngine({ worker: new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module', name: 'nextscale-engine' }) });
+  }
   if (useWorker) console.info('nextscale: Web Workers are not available here; running the engine in this thread.');
   const { InThreadEngine } = await import('../engine/engine');
   return new InThreadEngine();

@@ -1,0 +1,142 @@
+// The embeddable builds (npm run build:lib): a plain page with only the script file, elements that
+// share one model load, attribute changes, removal mid-generation, bad attributes and models, and
+// `npm pack` installed into a scratch project that type-checks the Vite example against it.
+import { test, expect, type Page } from '@playwright/test';
+import { execFileSync, execSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, requireModel } from './goldens';
+import { startStaticServer } from './embed/static-server';
+import type { Server } from 'node:http';
+
+const GEN_TIMEOUT = 180_000;
+
+test.describe.configure({ mode: 'serial' });
+
+// Pages are served by a plain static server (no dev server, nothing injected), as a host would.
+let host: { server: Server; url: string };
+test.beforeAll(async () => {
+  execSync('npm run build:lib', { cwd: REPO, stdio: 'pipe' });
+  host = await startStaticServer(REPO);
+});
+test.afterAll(() => host?.server.close());
+
+const done = (page: Page, id: string, n = 1) =>
+  page.waitForFunction(([id, n]) => ((window as unknown as Record<string, number>)[`done_${id}`] ?? 0) >= n, [id, n] as const, { timeout: GEN_TIMEOUT });
+
+async function countDone(page: Page, ids: string[]): Promise<void> {
+  await page.evaluate((ids) => {
+    for (const id of ids) {
+      const w = window as unknown as Record<string, number>;
+      document.getElementById(id)!.addEventListener('done', () => (w[`done_${id}`] = (w[`done_${id}`] ?? 0) + 1));
+    }
+  }, ids);
+}
+
+test('a plain page with only the script file: <nextscale-image> generates, and regenerates on an attribute change', async ({ page }) => {
+  test.setTimeout(300_000);
+  requireModel();
+  const requests: string[] = [];
+  page.on('request', (r) => r.url().startsWith('http') && requests.push(new URL(r.url()).pathname));
+  await page.goto(`${host.url}/examples/plain-html/index.html`);
+  await countDone(page, ['img']);
+  await done(page, 'img');
+  // The page, the one script file, and the model's files: nothing else is fetched.
+  expect(requests.filter((p) => !p.startsWith('/models/nextscale-tiny/'))).toEqual(['/examples/plain-html/index.html', '/dist/lib/nextscale.iife.js']);
+  expect(requests).toContain('/models/nextscale-tiny/model.safetensors');
+  const first = await page.evaluate(() => {
+    const c = document.getElementById('img')!.shadowRoot!.querySelector('canvas')!;
+    return { w: c.width, px: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.slice(0, 400)) };
+  });
+  expect(first.w).toBe(64);
+  expect(new Set(first.px).size, 'the canvas holds an image, not a blank').toBeGreaterThan(2);
+  const seeds: number[] = await page.evaluate(() => {
+    const el = document.getElementById('img')!;
+    const out: number[] = [];
+    el.addEventListener('done', (e) => out.push((e as CustomEvent).detail.seed));
+    (window as unknown as { seeds: number[] }).seeds = out;
+    el.setAttribute('seed', '11');
+    return out;
+  });
+  expect(seeds).toEqual([]);
+  await done(page, 'img', 2);
+  expect(await page.evaluate(() => (window as unknown as { seeds: number[] }).seeds)).toEqual([11]);
+});
+
+test('two elements share one worker and one model load (counted requests)', async ({ page }) => {
+  test.setTimeout(300_000);
+  requireModel();
+  const weights: string[] = [];
+  page.on('request', (r) => /\/models\/nextscale-tiny\//.test(r.url()) && weights.push(new URL(r.url()).pathname));
+  await page.goto(`${host.url}/e2e/embed/two.html`);
+  await countDone(page, ['a', 'b']);
+  await done(page, 'a');
+  await done(page, 'b');
+  const count = (f: string) => weights.filter((p) => p.endsWith(f)).length;
+  expect(count('manifest.json')).toBe(1);
+  expect(count('model.safetensors')).toBe(1);
+  expect(count('vq.safetensors')).toBe(1);
+});
+
+test('removing an element mid-generation cancels its run; the next element still works', async ({ page }) => {
+  test.setTimeout(300_000);
+  requireModel();
+  await page.goto(`${host.url}/e2e/embed/two.html`);
+  await page.evaluate(() => {
+    const a = document.getElementById('a')!;
+    a.addEventListener('scale', () => a.remove(), { once: true });
+  });
+  await countDone(page, ['b']);
+  await done(page, 'b');
+  await page.waitForFunction(() => (customElements.get('nextscale-image') as unknown as { cancelledRuns: number }).cancelledRuns === 1, undefined, { timeout: GEN_TIMEOUT });
+});
+
+test('an unreachable model gives an error event and a visible message; bad attributes warn and fall back', async ({ page }) => {
+  test.setTimeout(300_000);
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.addInitScript(() => {
+    addEventListener('error', (e) => ((window as unknown as { elementError?: string }).elementError = (e as unknown as CustomEvent).detail?.message), true);
+  });
+  await page.goto(`${host.url}/e2e/embed/bad.html`);
+  const status = page.locator('#missing').locator('p.status');
+  await expect(status).toContainText('No model at', { timeout: GEN_TIMEOUT });
+  await expect(status).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { elementError?: string }).elementError)).toContain('No model at');
+  await page.evaluate(() => {
+    const el = document.createElement('nextscale-image');
+    el.setAttribute('model', '/no-such-model/');
+    el.setAttribute('prompt', 'x');
+    el.setAttribute('seed', 'abc');
+    el.setAttribute('promt', 'typo');
+    document.body.append(el);
+  });
+  await expect.poll(() => warnings.join('\n')).toContain('seed="abc" is not an integer');
+  expect(warnings.join('\n')).toContain('unknown attribute "promt"');
+});
+
+test('npm pack: the package installs into a scratch project and the Vite example type-checks against it', async () => {
+  test.setTimeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-pack-'));
+  try {
+    execSync(`npm pack --pack-destination ${dir}`, { cwd: REPO, stdio: 'pipe' });
+    const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+    const app = join(dir, 'app');
+    cpSync(join(REPO, 'examples', 'vite-app'), app, { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+    pkg.dependencies.nextscale = `file:../${tgz}`;
+    delete pkg.devDependencies; // typescript comes from this repo: the scratch install needs no network
+    writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
+    execSync('npm install --prefer-offline --no-audit --no-fund --ignore-scripts', { cwd: app, stdio: 'pipe' });
+    symlinkSync(join(REPO, 'node_modules', 'typescript'), join(app, 'node_modules', 'typescript'));
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'nextscale', 'package.json'), 'utf8'));
+    expect(installed.types).toBe('./dist/types/index.d.ts');
+    execFileSync(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { stdio: 'pipe' });
+    // And a misuse fails the check, so the types really constrain callers.
+    writeFileSync(join(app, 'src', 'bad.ts'), "import { generateImage } from 'nextscale';\ngenerateImage({ prompt: 1 });\n");
+    expect(() => execFileSync(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { stdio: 'pipe' })).toThrow();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

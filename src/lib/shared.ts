@@ -1,0 +1,82 @@
+/**
+ * One engine per model for the whole page: every API call and element that names the same model
+ * shares one worker, one GPU device and one copy of the weights, and the model is loaded once.
+ */
+import type { Engine, LoadProgress, ModelInfo } from '../engine/types';
+import { CancelledError } from '../engine/errors';
+import { WorkerEngine } from '../worker/client';
+import { createEngineWorker } from './worker-factory';
+
+export interface NextscaleConfig {
+  /** Where model ids (e.g. "nextscale-tiny") resolve: `${modelBaseUrl}${id}/`. Default "/models/". */
+  modelBaseUrl: string;
+  /** The model used when none is named. Default "nextscale-tiny". */
+  defaultModel: string;
+}
+
+const config: NextscaleConfig = { modelBaseUrl: '/models/', defaultModel: 'nextscale-tiny' };
+
+/** Set the model base URL and default model (call before the first load). */
+export function configure(c: Partial<NextscaleConfig>): NextscaleConfig {
+  Object.assign(config, Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)));
+  return { ...config };
+}
+
+/**
+ * A model's folder URL: ids resolve against modelBaseUrl; URLs and paths ("/…", "./…", "https://…")
+ * are used as they are (relative ones against the page).
+ */
+export function resolveModel(model?: string | null): string {
+  const m = (model ?? '').trim() || config.defaultModel;
+  const base = globalThis.location?.href ?? 'http://localhost/';
+  const isPath = /^[a-z][a-z0-9+.-]*:/i.test(m) || m.startsWith('/') || m.startsWith('.');
+  const url = isPath ? new URL(m, base) : new URL(`${m}/`, new URL(config.modelBaseUrl, base));
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+interface Entry {
+  engine: Engine;
+  info?: Promise<ModelInfo>;
+  listeners: Set<(p: LoadProgress) => void>;
+}
+
+const entries = new Map<string, Entry>();
+
+function entryFor(url: string): Entry {
+  let e = entries.get(url);
+  if (!e) {
+    e = { engine: new WorkerEngine({ worker: createEngineWorker() }), listeners: new Set() };
+    entries.set(url, e);
+  }
+  return e;
+}
+
+/** The shared engine of `url` with its model loaded (once); progress goes to every waiting caller. */
+export async function loadShared(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<{ engine: Engine; info: ModelInfo }> {
+  const e = entryFor(url);
+  if (onProgress) e.listeners.add(onProgress);
+  try {
+    e.info ??= e.engine.loadModel(url, { onProgress: (p) => e.listeners.forEach((l) => l(p)) }).catch((err) => {
+      e.info = undefined; // the next caller tries again
+      throw err;
+    });
+    const info = await (signal ? raceAbort(e.info, signal) : e.info);
+    return { engine: e.engine, info };
+  } finally {
+    if (onProgress) e.listeners.delete(onProgress);
+  }
+}
+
+/** An engine for cache operations (the cache is per origin, so any engine of the page will do). */
+export function anyEngine(): Engine {
+  return entryFor(resolveModel()).engine;
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CancelledError('Loading the model'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError('Loading the model'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
