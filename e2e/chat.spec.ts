@@ -5,7 +5,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GOLDEN_DIR, requireModel } from './goldens';
+import { GOLDEN_DIR, REPO, requireModel } from './goldens';
 
 const REPLY_TIMEOUT = 180_000;
 
@@ -53,6 +53,9 @@ test('a drawing request gets text and an inline image: the golden reply, drawn o
   await expect(reply.locator('canvas.img.forming')).toHaveCount(0);
   expect(s.events.filter((e) => e === 'image-scale').length).toBe(6 * g.images.length);
   expect(s.events.indexOf('text')).toBeLessThan(s.events.indexOf('image-start'));
+  // NEXTSCALE_SCREENSHOT=1 refreshes the README's chat screenshot; otherwise it goes to test-results/.
+  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-chat.png') : test.info().outputPath('screenshot-chat.png');
+  await page.screenshot({ path: shot, fullPage: true });
 });
 
 test('an attached image and a question get the golden caption', async ({ page }) => {
