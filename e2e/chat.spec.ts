@@ -45,6 +45,8 @@ test('a drawing request gets text and an inline image: the golden reply, drawn o
   await say(page, 'draw a small red circle at the top left on a white background');
   const s = await settled(page);
   const g = golden('chat_draw');
+  // A golden without an image (a model that cannot draw yet) must fail here, not pass on zero canvases.
+  expect(g.images.length, 'images in the chat_draw golden').toBeGreaterThan(0);
   const parts = s.lastReply!.message.parts;
   expect(parts.some((p) => p.type === 'text'), 'the reply has text').toBe(true);
   expect(parts.filter((p) => p.type === 'image').map((p) => p.codes)).toEqual(g.images);
