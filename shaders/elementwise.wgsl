@@ -4,7 +4,8 @@
 //           3 out (read_write; may alias nothing).
 // Dispatch: ceil(n / WG) workgroups, folded into (x, y) when over 65535; i = (y * nx + x) * WG + lid.
 // Ops (define OP): 0 gelu_tanh(a), 1 silu(a), 2 swiglu: silu(a)·b, 3 add: a+b, 4 scale: a·s + t,
-//                  5 mul: a·b.
+//                  5 mul: a·b, 6 gated_acc: out += a[gate index]·b (in place on out; VAR's x += γ·f(x),
+//                  γ a per-batch vector of a, at gOff + batch·gStride + column, batch = row / rowsPerBatch).
 // swiglu takes a and b from one buffer when GATE_UP=1: row r of width 2·cols holds [a | b].
 
 struct Params {
@@ -13,6 +14,9 @@ struct Params {
   nx: u32,       // workgroups along x (for 2D-folded dispatch)
   s: f32,        // scale factor (op 4)
   t: f32,        // shift (op 4)
+  rowsPerBatch: u32, // op 6: rows of out per batch entry
+  gStride: u32,  // op 6: elements between consecutive batches' gate vectors in a
+  gOff: u32,     // op 6: element offset of batch 0's gate vector in a
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -54,5 +58,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   out[i] = a[i] * P.s + P.t;
 #elif OP_MUL
   out[i] = a[i] * b[i];
+#elif OP_GATED_ACC
+  let row = i / P.cols;
+  let g = a[P.gOff + (row / P.rowsPerBatch) * P.gStride + i % P.cols];
+  out[i] = out[i] + g * b[i];
 #endif
 }

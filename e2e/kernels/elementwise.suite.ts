@@ -1,6 +1,6 @@
 import { KernelShapeError } from '../../src/gpu/errors';
-import { recordBinary, recordScale, recordSwigluFused, recordUnary } from '../../src/kernels/elementwise';
-import { binaryRef, scaleRef, swigluFusedRef, unaryRef } from '../../src/kernels/reference/elementwise';
+import { recordBinary, recordGatedAcc, recordScale, recordSwigluFused, recordUnary } from '../../src/kernels/elementwise';
+import { binaryRef, gatedAccRef, scaleRef, swigluFusedRef, unaryRef } from '../../src/kernels/reference/elementwise';
 import { expectClose, expectThrows, ODD_TOKEN_COUNTS, type KernelCase, type KernelSuite } from './harness';
 import { withBuffers } from './gpu-util';
 
@@ -66,6 +66,21 @@ export const suite: KernelSuite = {
           expectClose('scale', await t.readF32(O, 1000), scaleRef(a, 0.37, -1.5), TOL);
         }),
     });
+    for (const [B, T, cols] of [[2, 1, 1024], [2, 9, 128], [1, 5, 7], [2, rng.int(1, 40), rng.int(1, 300)]]) {
+      cases.push({
+        name: `gated_acc B=${B} T=${T} cols=${cols} (VAR x += γ·f(x))`,
+        run: (ctx) =>
+          withBuffers(ctx, async (t) => {
+            const rows = B * T;
+            const gStride = 6 * cols;
+            const gOff = rng.int(0, 2) * cols;
+            const [x, y, g] = [rng.floats(rows * cols), rng.floats(rows * cols), rng.floats(gOff + B * gStride)];
+            const [X, Y, G] = [t.upload(x), t.upload(y), t.upload(g)];
+            await t.run((rec) => recordGatedAcc(rec, { out: X, y: Y, gate: G, gateOffset: gOff, gateStride: gStride, rows, cols, rowsPerBatch: T }));
+            expectClose('gated_acc', await t.readF32(X, rows * cols), gatedAccRef(x, y, g, cols, T, gOff, gStride), TOL);
+          }),
+      });
+    }
     cases.push({
       name: 'bad shape raises KernelShapeError',
       run: (ctx) =>
@@ -73,6 +88,9 @@ export const suite: KernelSuite = {
           const A = t.empty(10);
           const O = t.empty(10);
           await expectThrows('too short', KernelShapeError, () => t.run((rec) => recordUnary(rec, 'silu', A, O, 11)));
+          const gated = { out: O, y: A, gate: A, gateOffset: 0, gateStride: 5, rows: 2, cols: 5, rowsPerBatch: 1 };
+          await expectThrows('gate too short', KernelShapeError, () => t.run((rec) => recordGatedAcc(rec, { ...gated, gateOffset: 1 })));
+          await expectThrows('gated out aliases y', KernelShapeError, () => t.run((rec) => recordGatedAcc(rec, { ...gated, y: O })));
         }),
     });
     return cases;

@@ -20,3 +20,8 @@ export function swigluFusedRef(gateUp: Float32Array, rows: number, cols: number)
 }
 
 export const scaleRef = (a: Float32Array, s: number, t: number): Float32Array => Float32Array.from(a, (x) => x * s + t);
+
+/** out[r, c] + gate[gOff + floor(r / rowsPerBatch)·gStride + c] · y[r, c]. */
+export function gatedAccRef(out: Float32Array, y: Float32Array, gate: Float32Array, cols: number, rowsPerBatch: number, gOff: number, gStride: number): Float32Array {
+  return Float32Array.from(out, (x, i) => x + gate[gOff + Math.floor(Math.floor(i / cols) / rowsPerBatch) * gStride + (i % cols)] * y[i]);
+}
