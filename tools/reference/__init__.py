@@ -1,0 +1,1 @@
+"""Our PyTorch re-implementations of external models (VAR), used as references for goldens/tests."""
