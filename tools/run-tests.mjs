@@ -9,6 +9,7 @@ const stages = [
   ['kernels in Node (Dawn)', 'npm run test:node'],
   ['default model vs PyTorch goldens in Node (Dawn)', 'npm run test:goldens'],
   ['engine bad input in Node (Dawn)', 'npm run test:engine'],
+  ['converted VAR vs PyTorch reference in Node (Dawn)', 'npm run test:var'],
   ['python tools', 'npm run test:py'],
 ];
 

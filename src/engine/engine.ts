@@ -8,9 +8,11 @@ import { loadModelFiles, listCachedModels, deleteCachedModel } from '../store';
 import { NextFlowModel } from '../models/nextflow/model';
 import { generateNextFlowImage } from '../models/nextflow/image-generator';
 import { runChat } from '../models/nextflow/chat';
+import { VarModel } from '../models/var/model';
+import { generateVarImage } from '../models/var/generator';
 import type { ByteSource } from '../models/weights';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from './types';
-import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, throwIfAborted } from './errors';
+import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, UnsupportedTaskError, throwIfAborted } from './errors';
 
 export interface InThreadEngineOptions {
   /** The WebGPU entry point (Node: createNodeGpu()); default navigator.gpu. */
@@ -28,10 +30,28 @@ async function warmUp(ctx: GpuContext, m: NextFlowModel, signal?: AbortSignal): 
   for await (const _ of gen) throwIfAborted(signal, 'Loading the model');
 }
 
+type LoadedModel = NextFlowModel | VarModel;
+
+/** The scale loop of either family, as one stream of per-scale outputs. */
+function scaleStream(ctx: GpuContext, m: LoadedModel, opts: GenerateImageOptions, s: { seed: number; cfg: number; topK: number; topP: number; temperature: number }) {
+  const common = { ...s, previews: opts.previews ?? true, signal: opts.signal };
+  if (m instanceof VarModel) {
+    const n = m.config.arch.numClasses;
+    const label = opts.classLabel;
+    if (label === undefined || !Number.isInteger(label) || label < 0 || label >= n) throw new InvalidOptionError('classLabel', label, `an integer class in [0, ${n}) (VAR models are class-conditional)`);
+    return generateVarImage(ctx, m, { ...common, classLabel: label });
+  }
+  const prompt = (opts.prompt ?? '').trim();
+  if (!prompt) throw new EmptyPromptError();
+  const promptIds = m.tokenizer.encode(prompt);
+  if (promptIds.length > m.config.maxTextTokens) throw new PromptTooLongError(promptIds.length, m.config.maxTextTokens);
+  return generateNextFlowImage(ctx, m, { ...common, promptIds });
+}
+
 export class InThreadEngine implements Engine {
   private ctx: GpuContext | null = null;
   private lostError: DeviceLostError | null = null;
-  private model: NextFlowModel | null = null;
+  private model: LoadedModel | null = null;
   private info: ModelInfo | null = null;
   /** One GPU job at a time: generations queue behind each other. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -72,35 +92,34 @@ export class InThreadEngine implements Engine {
       throwIfAborted(o.signal, 'Loading the model');
       const config = files.config as { family?: string; files?: { tokenizer?: string } } | undefined;
       if (!config) throw new ModelConfigError('the manifest does not list config.json');
-      if (config.family !== 'nextflow') throw new ModelConfigError(`model family "${String(config.family)}" is not supported by this engine yet`);
+      if (config.family !== 'nextflow' && config.family !== 'var') throw new ModelConfigError(`model family "${String(config.family)}" is not supported (this engine runs "nextflow" and "var")`);
       const tokPath = config.files?.tokenizer;
       const weights = new Map<string, ByteSource>();
       for (const [path, f] of files.files) weights.set(path, f);
       this.model?.destroy();
       this.model = null;
-      const model = NextFlowModel.load(ctx, { config, tokenizer: tokPath ? files.files.get(tokPath)?.json() : undefined, weights });
-      if (o.warmUp ?? true) {
+      const model: LoadedModel =
+        config.family === 'var' ? VarModel.load(ctx, { config, weights }) : NextFlowModel.load(ctx, { config, tokenizer: tokPath ? files.files.get(tokPath)?.json() : undefined, weights });
+      if (model instanceof NextFlowModel && (o.warmUp ?? true)) {
         o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
         await warmUp(ctx, model, o.signal);
       }
       o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
-      const c = model.config;
       this.model = model;
-      this.info = {
-        id: files.id,
-        name: c.name,
-        family: 'nextflow',
-        imageSize: c.vq.imageSize,
-        scales: c.vq.scales,
-        conditioning: 'text',
-        canCaption: true,
-        canSeeImages: model.canSeeImages,
-        contextLength: c.contextLength,
-        sampling: c.sampling,
-        gpuBytes: model.gpuBytes,
-        cached: files.cached,
-        note: files.note,
-      };
+      const base = { id: files.id, gpuBytes: model.gpuBytes, cached: files.cached, note: files.note };
+      if (model instanceof VarModel) {
+        const c = model.config;
+        this.info = {
+          ...base, name: c.name, family: 'var', imageSize: c.imageSize, scales: c.scales, conditioning: 'class',
+          canCaption: false, canSeeImages: false, contextLength: 0, sampling: c.sampling, classNames: c.classNames ?? undefined,
+        };
+      } else {
+        const c = model.config;
+        this.info = {
+          ...base, name: c.name, family: 'nextflow', imageSize: c.vq.imageSize, scales: c.vq.scales, conditioning: 'text',
+          canCaption: true, canSeeImages: model.canSeeImages, contextLength: c.contextLength, sampling: c.sampling,
+        };
+      }
       return this.info;
     });
   }
@@ -111,10 +130,6 @@ export class InThreadEngine implements Engine {
       if (this.lostError) throw this.lostError;
       if (!m) throw new ModelConfigError('no model is loaded; call loadModel() first');
       const d = m.config.sampling;
-      const prompt = (opts.prompt ?? '').trim();
-      if (!prompt) throw new EmptyPromptError();
-      const promptIds = m.tokenizer.encode(prompt);
-      if (promptIds.length > m.config.maxTextTokens) throw new PromptTooLongError(promptIds.length, m.config.maxTextTokens);
       const cfg = opts.cfg ?? d.cfg;
       const topK = opts.topK ?? d.topK;
       const topP = opts.topP ?? d.topP;
@@ -132,10 +147,11 @@ export class InThreadEngine implements Engine {
       const perScaleMs: number[] = [];
       let firstPreviewMs = 0;
       let last: Uint8ClampedArray | undefined;
-      const size = m.config.vq.imageSize;
-      const S = m.config.vq.scales.length;
+      const size = m instanceof VarModel ? m.config.imageSize : m.config.vq.imageSize;
+      const S = m instanceof VarModel ? m.config.scales.length : m.config.vq.scales.length;
+      const stream = scaleStream(ctx, m, opts, { seed, cfg, topK, topP, temperature });
       try {
-        for await (const out of generateNextFlowImage(ctx, m, { promptIds, seed, cfg, topK, topP, temperature, previews: opts.previews ?? true, signal: opts.signal })) {
+        for await (const out of stream) {
           codes.push(out.codes);
           perScaleMs.push(out.forwardMs + out.previewMs);
           const elapsedMs = performance.now() - t0;
@@ -167,6 +183,7 @@ export class InThreadEngine implements Engine {
       const m = this.model;
       if (this.lostError) throw this.lostError;
       if (!m) throw new ModelConfigError('no model is loaded; call loadModel() first');
+      if (m instanceof VarModel) throw new UnsupportedTaskError(m.config.name, 'chat', 'VAR models are class-conditional image generators: call generateImage({ classLabel }).');
       return runChat(await this.gpu(), m, messages, opts, onEvent);
     });
   }

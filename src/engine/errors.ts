@@ -61,6 +61,13 @@ export class CancelledError extends NextscaleError {
   }
 }
 
+/** The loaded model cannot do what was asked (e.g. chat with a class-conditional VAR model). */
+export class UnsupportedTaskError extends NextscaleError {
+  constructor(model: string, task: string, hint: string) {
+    super('E_UNSUPPORTED_TASK', `The model "${model}" cannot ${task}. ${hint}`);
+  }
+}
+
 /** A generation option is out of range. */
 export class InvalidOptionError extends NextscaleError {
   constructor(option: string, value: unknown, expected: string) {

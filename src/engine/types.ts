@@ -41,6 +41,8 @@ export interface ModelInfo {
   /** Longest conversation, in tokens, that chat() accepts. */
   contextLength: number;
   sampling: SamplingDefaults;
+  /** VAR: the names of the class labels (ImageNet order), when the converter had them. */
+  classNames?: string[];
   /** Bytes of weights on the GPU. */
   gpuBytes: number;
   /** false when the weights could not be cached (quota) and run from memory. */

@@ -12,6 +12,7 @@ import { BufferTooLargeError } from '../gpu/errors';
 import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
 import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../formats/safetensors';
 import { ModelConfigError } from '../engine/errors';
+import { f32ToF16Bits } from '../formats/f16';
 
 export interface GpuWeight {
   name: string;
@@ -31,6 +32,8 @@ export interface ByteSource {
 }
 
 export const MAX_SHARD_BYTES = 256 << 20;
+/** An I8 tensor's per-row (dim 0) f32 scales: value = int8 · scale (tools/convert_var.py --dtype int8). */
+export const INT8_SCALE = '.int8_scale';
 const ALIGN = 256;
 
 export class WeightSet {
@@ -109,11 +112,17 @@ export function uploadSafetensors(
   const shardLimit = Math.min(MAX_SHARD_BYTES, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
   const plan: Planned[] = [];
   const shardSizes: number[] = [0];
-  for (const f of files) {
-    const header = readHeader(f.name, f.source);
+  const int8Scales = new Map<string, { info: TensorInfo; file: ByteSource }>();
+  const headers = files.map((f) => ({ f, header: readHeader(f.name, f.source) }));
+  for (const { f, header } of headers) {
+    for (const info of header.tensors.values()) if (info.name.endsWith(INT8_SCALE)) int8Scales.set(info.name.slice(0, -INT8_SCALE.length), { info, file: f.source });
+  }
+  for (const { f, header } of headers) {
     for (const info of header.tensors.values()) {
+      if (info.name.endsWith(INT8_SCALE)) continue;
       const n = info.shape.reduce((a, b) => a * b, 1);
-      const wantF32 = info.dtype !== 'F16' || toF32(info.name, info);
+      if (info.dtype === 'I8' && !int8Scales.has(info.name)) throw new ModelConfigError(`int8 tensor "${info.name}" has no "${info.name}${INT8_SCALE}" scales`);
+      const wantF32 = (info.dtype !== 'F16' && info.dtype !== 'I8') || toF32(info.name, info);
       const dtype = wantF32 ? 'f32' : 'f16';
       const bytes = Math.ceil((wantF32 ? n * 4 : n * 2) / 4) * 4;
       if (bytes > shardLimit) throw new BufferTooLargeError(`tensor "${info.name}"`, bytes, 'shard size (min of 256 MiB and maxStorageBufferBindingSize)', shardLimit);
@@ -137,7 +146,11 @@ export function uploadSafetensors(
   for (const p of plan) {
     const raw = p.file.slice(p.info.begin, p.info.begin + p.info.bytes);
     let data: Uint8Array;
-    if (p.dtype === 'f32' && p.info.dtype !== 'F32') {
+    const scales = p.info.dtype === 'I8' ? int8Scales.get(p.info.name)! : undefined;
+    if (scales) {
+      const s = tensorToF32(scales.file.slice(scales.info.begin, scales.info.begin + scales.info.bytes), { ...scales.info, begin: 0 });
+      data = dequantInt8(raw, p.info.shape, s, p.dtype, p.info.name);
+    } else if (p.dtype === 'f32' && p.info.dtype !== 'F32') {
       const local = { ...p.info, begin: 0 };
       data = new Uint8Array(tensorToF32(raw, local).buffer);
     } else data = raw;
@@ -150,4 +163,36 @@ export function uploadSafetensors(
 /** A ByteSource over an in-memory file. */
 export function bytesSource(data: Uint8Array): ByteSource {
   return { size: data.byteLength, slice: (a, b) => data.subarray(a, b) };
+}
+
+/**
+ * int8 weights with per-row scales to f16 (or f32) bytes for the GPU: int8 only shrinks the
+ * download and the cache; the kernels read f16.
+ */
+function dequantInt8(raw: Uint8Array, shape: readonly number[], scales: Float32Array, dtype: 'f32' | 'f16', name: string): Uint8Array {
+  const rows = shape[0];
+  if (scales.length !== rows) throw new ModelConfigError(`"${name}${INT8_SCALE}" has ${scales.length} scales for ${rows} rows`);
+  const per = raw.byteLength / rows;
+  const q = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (dtype === 'f32') {
+    const out = new Float32Array(q.length);
+    for (let i = 0; i < q.length; i++) out[i] = q[i] * scales[Math.floor(i / per)];
+    return new Uint8Array(out.buffer);
+  }
+  const out = new Uint16Array(q.length + (q.length % 2));
+  for (let i = 0; i < q.length; i++) out[i] = f32ToF16Bits(q[i] * scales[Math.floor(i / per)]);
+  return new Uint8Array(out.buffer);
+}
+
+/** Named tensors as f32 on the CPU (small tables the engine combines before upload). */
+export function readTensorsF32(files: ReadonlyArray<{ name: string; source: ByteSource }>, names: string[]): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const f of files) {
+    const h = readHeader(f.name, f.source);
+    for (const n of names) {
+      const t = h.tensors.get(n);
+      if (t) out.set(n, tensorToF32(f.source.slice(t.begin, t.begin + t.bytes), { ...t, begin: 0 }));
+    }
+  }
+  return out;
 }

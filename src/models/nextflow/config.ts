@@ -3,6 +3,7 @@
  * parsed and checked. Field names follow the exported JSON; everything the engine needs is here.
  */
 import { ModelConfigError } from '../../engine/errors';
+import { ints, num, obj, type Json } from '../config-json';
 
 export interface NextFlowArch {
   dim: number;
@@ -59,30 +60,6 @@ export interface NextFlowConfig {
   /** temperature applies to image codes; textTemperature to text in chat replies (0 = greedy). */
   sampling: { cfg: number; topK: number; topP: number; temperature: number; textTemperature: number };
   files: { weights: string[]; tokenizer?: string };
-}
-
-type Json = Record<string, unknown>;
-
-function num(o: Json, key: string, where: string, opts: { int?: boolean; min?: number } = {}): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min)) {
-    throw new ModelConfigError(`${where}.${key} must be a${opts.int ? 'n integer' : ' number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function obj(o: Json, key: string, where: string): Json {
-  const v = o[key];
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModelConfigError(`${where}.${key} is missing`);
-  return v as Json;
-}
-
-function ints(o: Json, key: string, where: string, len?: number): number[] {
-  const v = o[key];
-  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0) || (len !== undefined && v.length !== len)) {
-    throw new ModelConfigError(`${where}.${key} must be an array of ${len ?? ''} non-negative integers, got ${JSON.stringify(v)}`);
-  }
-  return v as number[];
 }
 
 function range(o: Json, key: string, where: string): [number, number] {

@@ -5,11 +5,11 @@
  */
 import type { GpuContext } from '../../gpu/device';
 import { uploadBuffer } from '../../gpu/buffers';
-import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../../formats/safetensors';
+import type { TensorInfo } from '../../formats/safetensors';
 import { loadTextTokenizer, type TextTokenizer } from '../../tokenizer/text-tokenizer';
 import type { LinearWeights } from '../../kernels/matmul';
 import { ModelConfigError } from '../../engine/errors';
-import { uploadSafetensors, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
+import { readTensorsF32, uploadSafetensors, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
 import { parseNextFlowConfig, type NextFlowConfig } from './config';
 import { bindTransformerWeights, type TransformerWeights } from './transformer';
 import { VqDecoder } from './vq-decoder';
@@ -61,7 +61,7 @@ export class NextFlowModel {
       if (!source) throw new ModelConfigError(`weights file "${name}" named in config.files.weights is missing`);
       return { name, source };
     });
-    const cpu = readSmallTensors(files, ['lm.img_in.bias', 'lm.scale_emb']);
+    const cpu = readTensorsF32(files, ['lm.img_in.bias', 'lm.scale_emb']);
     const a = config.arch;
     const S = config.vq.scales.length;
     const bias = cpu.get('lm.img_in.bias');
@@ -100,18 +100,4 @@ export class NextFlowModel {
     this.decoder.destroy();
     this.encoder?.destroy();
   }
-}
-
-function readSmallTensors(files: Array<{ name: string; source: ByteSource }>, names: string[]): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const f of files) {
-    const first8 = f.source.slice(0, 8);
-    const len = first8.byteLength === 8 ? Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true)) : 0;
-    const h = parseSafetensorsHeader(f.name, f.source.slice(0, Math.min(f.source.size, 8 + len)), f.source.size);
-    for (const n of names) {
-      const t = h.tensors.get(n);
-      if (t) out.set(n, tensorToF32(f.source.slice(t.begin, t.begin + t.bytes), { ...t, begin: 0 }));
-    }
-  }
-  return out;
 }

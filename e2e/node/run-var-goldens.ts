@@ -1,0 +1,42 @@
+// A converted random-init VAR (tools/var_golden.py → e2e/goldens/var-tiny) against its PyTorch
+// reference, in Node on Dawn: greedy codes equal at every scale, CFG logits and f̂ within
+// tolerance, the final image within a few levels. Usage: tsx e2e/node/run-var-goldens.ts [goldenDir]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNodeGpu } from '../../src/gpu/node-gpu';
+import { createGpuContext } from '../../src/gpu/device';
+import { loadModelFiles } from '../../src/store';
+import { VarModel } from '../../src/models/var/model';
+import { generateVarImage, type VarScaleOutput } from '../../src/models/var/generator';
+import type { ByteSource } from '../../src/models/weights';
+import { decodePng } from '../../src/cli/png';
+import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
+import { compareVarCase, type VarGoldenCase } from '../goldens/var-compare';
+import { localDirFetch, LOCAL_BASE } from './local-fetch';
+
+const goldenDir = process.argv[2] ?? 'e2e/goldens/var-tiny';
+const index = JSON.parse(readFileSync(join(goldenDir, 'index.json'), 'utf8')) as { model: string; cases: Array<{ name: string; json: string; png: string }> };
+const ctx = await createGpuContext({ gpu: await createNodeGpu() });
+const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(join(goldenDir, index.model)), storage: null });
+const model = VarModel.load(ctx, { config: files.config, weights: new Map<string, ByteSource>([...files.files]) });
+let passed = 0;
+let failed = 0;
+for (const c of index.cases) {
+  const g = JSON.parse(readFileSync(join(goldenDir, c.json), 'utf8')) as VarGoldenCase;
+  const outs: VarScaleOutput[] = [];
+  for await (const o of generateVarImage(ctx, model, { classLabel: g.class, seed: g.seed, cfg: g.cfg, topK: g.top_k, topP: g.top_p, temperature: 1, previews: false, captureLogits: 4 })) outs.push(o);
+  const problems = compareVarCase(g, outs);
+  const want = decodePng(readFileSync(join(goldenDir, c.png)));
+  const got = outs[outs.length - 1]?.rgba;
+  if (!got) problems.push('no final image');
+  else {
+    const d = imageDiff(got, want.data);
+    if (d.max > IMAGE_MAX_DIFF) problems.push(`final image differs by up to ${d.max}/255 (mean ${d.mean.toFixed(3)}), over ${IMAGE_MAX_DIFF}`);
+  }
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} VAR golden ${c.name}${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
+  problems.length ? failed++ : passed++;
+}
+console.log(`${passed} passed, ${failed} failed`);
+model.destroy();
+ctx.destroy();
+process.exit(failed ? 1 : 0);
