@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareWithGolden, DEFAULT_MODEL_DIR, GOLDEN_DIR, goldenCases, MODEL_DIR, REPO, requireModel } from './goldens';
 import { decodePng } from '../src/cli/png';
+import { IMAGE_MAX_DIFF, imageDiff } from './goldens/compare';
 
 const BIN = join(REPO, 'bin', 'nextscale.mjs');
 
@@ -80,4 +81,27 @@ test('cli: caption prints the golden reply to "what is in this image ?" and refu
   const usage = await cli(['caption']);
   expect(usage.code).toBe(64);
   expect(usage.stderr).toContain('--image <file.png> is required');
+});
+
+test('cli: a converted VAR (random-init depth 2 through tools/convert_var.py) reproduces the reference with --class, greedy', async () => {
+  test.setTimeout(300_000);
+  const varDir = join(REPO, 'e2e', 'goldens', 'var-tiny');
+  const index = JSON.parse(readFileSync(join(varDir, 'index.json'), 'utf8')) as { model: string; cases: Array<{ name: string; json: string; png: string }> };
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-var-'));
+  for (const c of index.cases) {
+    const g = JSON.parse(readFileSync(join(varDir, c.json), 'utf8')) as { class: number; cfg: number; top_k: number; top_p: number; seed: number; scales: number[][] };
+    const out = join(dir, `${c.name}.png`);
+    const tokens = join(dir, `${c.name}.json`);
+    const args = ['generate', '--model', join(varDir, index.model), '--class', String(g.class), '--seed', String(g.seed), '--cfg', String(g.cfg)];
+    args.push('--top-k', String(g.top_k), '--top-p', String(g.top_p), '--out', out, '--tokens', tokens);
+    const r = await cli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(tokens, 'utf8')), `codes of ${c.name}`).toEqual({ scales: g.scales });
+    const d = imageDiff(decodePng(readFileSync(out)).data, decodePng(readFileSync(join(varDir, c.png))).data);
+    expect(d.max, `max |Δ| vs ${c.png}`).toBeLessThanOrEqual(IMAGE_MAX_DIFF);
+  }
+  const prompt = await cli(['generate', '--model', join(varDir, index.model), '--prompt', 'a cat', '--out', join(dir, 'x.png')]);
+  expect(prompt.code).toBe(1);
+  expect(prompt.stderr).toContain('classLabel');
+  rmSync(dir, { recursive: true });
 });
