@@ -3,16 +3,20 @@
  * page's settings, and show each scale's preview as it arrives. The main thread only copies small
  * previews onto canvases; every GPU dispatch runs in the worker.
  *
- * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/).
+ * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/); the
+ * "Other model" panel loads one by URL or from a picked or dropped folder (kept in IndexedDB).
  */
 import { createEngine } from '../worker';
 import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../engine/errors';
 import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../engine/types';
 import { formatMs, randomSeed } from './format';
-import { addScale, clearOutput, renderCache, setState, setStatus, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
+import { addScale, clearOutput, renderCache, renderClassNames, setState, setStatus, showClassName, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
-const modelUrl = new URLSearchParams(location.search).get('model') || DEFAULT_MODEL;
+/** Where the model comes from: a folder URL, or files the user picked (named by their folder). */
+type ModelSource = { url: string } | { name: string; files: File[] };
+let source: ModelSource = { url: new URLSearchParams(location.search).get('model') || DEFAULT_MODEL };
+const modelUrl = (source as { url: string }).url;
 
 /** What the page did, for tests and curious users (read-only by convention). */
 const demo = {
@@ -58,13 +62,19 @@ function applyModelInfo(info: ModelInfo): void {
   const byClass = info.conditioning === 'class';
   ui.promptField.hidden = byClass;
   ui.classField.hidden = !byClass;
+  renderClassNames(byClass ? info.classNames : undefined);
   if (info.note) setStatus(info.note);
 }
 
 async function loadModel(): Promise<ModelInfo> {
   setState('loading');
-  setStatus(`Loading the model from ${modelUrl}…`);
-  const info = await engine!.loadModel(modelUrl, { onProgress: timed(showProgress) });
+  const src = source;
+  const where = 'url' in src ? src.url : `the picked folder "${src.name}"`;
+  setStatus(`Loading the model from ${where}…`);
+  const info = 'url' in src
+    ? await engine!.loadModel(src.url, { onProgress: timed(showProgress) })
+    : await engine!.loadModel(src.name, { files: src.files, onProgress: timed(showProgress) });
+  demo.modelUrl = 'url' in src ? src.url : where;
   demo.info = info;
   applyModelInfo(info);
   if (!info.note) setStatus(`Ready. ${info.cached ? '' : 'Not cached: it will be downloaded again next time.'}`.trim());
@@ -169,7 +179,58 @@ async function refreshCache(): Promise<void> {
   }
 }
 
+/** Load another model (the picker): the page keeps working with the old one if this one fails. */
+async function switchModel(next: ModelSource): Promise<void> {
+  if (run) return;
+  const previous = source;
+  source = next;
+  showError(undefined);
+  model = loadModel();
+  try {
+    await model;
+  } catch (e) {
+    // Generate falls back to the previous model (from the cache) rather than retrying a bad pick.
+    source = previous;
+    model = undefined;
+    setStatus('The model could not be loaded.');
+    ui.progressText.textContent = 'failed';
+    fail(e);
+  }
+}
+
+function pickedFiles(list: FileList | null | undefined): { name: string; files: File[] } | undefined {
+  const files = [...(list ?? [])];
+  if (!files.length) return undefined;
+  const rel = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath;
+  return { name: rel ? rel.split('/')[0] : 'local model', files };
+}
+
+function wireModelPicker(): void {
+  ui.modelForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const url = ui.modelUrl.value.trim();
+    if (url) void switchModel({ url });
+  });
+  ui.modelFolder.addEventListener('change', () => {
+    const picked = pickedFiles(ui.modelFolder.files);
+    if (picked) void switchModel(picked);
+  });
+  ui.modelDrop.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    ui.modelDrop.classList.add('over');
+  });
+  ui.modelDrop.addEventListener('dragleave', () => ui.modelDrop.classList.remove('over'));
+  ui.modelDrop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    ui.modelDrop.classList.remove('over');
+    const picked = pickedFiles(ev.dataTransfer?.files);
+    if (picked) void switchModel({ ...picked, name: picked.name === 'local model' ? 'dropped model' : picked.name });
+  });
+  ui.classLabel.addEventListener('input', () => showClassName(demo.info?.classNames));
+}
+
 async function start(): Promise<void> {
+  wireModelPicker();
   ui.randomSeed.addEventListener('click', () => (ui.seed.value = String(randomSeed())));
   ui.form.addEventListener('submit', (ev) => {
     ev.preventDefault();

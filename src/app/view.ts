@@ -18,6 +18,12 @@ export const ui = {
   promptField: $<HTMLElement>('prompt-field'),
   classField: $<HTMLElement>('class-field'),
   classLabel: $<HTMLInputElement>('class-label'),
+  classNames: $<HTMLDataListElement>('class-names'),
+  className: $<HTMLElement>('class-name'),
+  modelForm: $<HTMLFormElement>('model-form'),
+  modelUrl: $<HTMLInputElement>('model-url'),
+  modelFolder: $<HTMLInputElement>('model-folder'),
+  modelDrop: $<HTMLElement>('model-drop'),
   seed: $<HTMLInputElement>('seed'),
   randomSeed: $<HTMLButtonElement>('random-seed'),
   cfg: $<HTMLInputElement>('cfg'),
@@ -138,4 +144,15 @@ export function renderCache(models: CachedModel[], onDelete: (m: CachedModel) =>
       return tr;
     }),
   );
+}
+
+/** The class picker's suggestions ("207 golden retriever"); names go in as option values, never markup. */
+export function renderClassNames(names: readonly string[] | undefined): void {
+  ui.classNames.replaceChildren(...(names ?? []).map((n, i) => Object.assign(document.createElement('option'), { value: String(i), label: `${i} ${n}` })));
+  showClassName(names);
+}
+
+export function showClassName(names: readonly string[] | undefined): void {
+  const i = Number(ui.classLabel.value);
+  ui.className.textContent = names && Number.isInteger(i) && names[i] ? names[i] : '';
 }

@@ -5,6 +5,7 @@
  */
 import { createGpuContext, type GpuContext } from '../gpu/device';
 import { loadModelFiles, listCachedModels, deleteCachedModel } from '../store';
+import { localFilesBase, localFilesFetch } from '../store/local-files';
 import { NextFlowModel } from '../models/nextflow/model';
 import { generateNextFlowImage } from '../models/nextflow/image-generator';
 import { runChat } from '../models/nextflow/chat';
@@ -83,10 +84,11 @@ export class InThreadEngine implements Engine {
   async loadModel(urlOrId: string, o: LoadModelOptions = {}): Promise<ModelInfo> {
     return this.serialize(async () => {
       const ctx = await this.gpu();
-      const files = await loadModelFiles(urlOrId, {
+      const local = o.files?.length ? localFilesBase(urlOrId) : undefined;
+      const files = await loadModelFiles(local ?? urlOrId, {
         onProgress: o.onProgress,
         signal: o.signal,
-        fetch: this.opts.fetch,
+        fetch: local ? localFilesFetch(o.files!, local, this.opts.fetch) : this.opts.fetch,
         storage: this.opts.storage === 'memory' ? null : undefined,
       });
       throwIfAborted(o.signal, 'Loading the model');

@@ -24,6 +24,12 @@ export interface LoadModelOptions {
    * behind the load progress instead of during the user's first image (seconds on software GPUs).
    */
   warmUp?: boolean;
+  /**
+   * Model files picked by the user (a folder with manifest.json, config.json and the weights, e.g.
+   * from `<input type="file" webkitdirectory>` or a drop): loaded from these instead of the network,
+   * checked and cached like a download. `urlOrId` then only names the model (see localFilesBase).
+   */
+  files?: File[];
 }
 
 /** What a loaded model is and can do. */
