@@ -51,6 +51,9 @@ test('a plain page with only the script file: <nextscale-image> generates, and r
   });
   expect(first.w).toBe(64);
   expect(new Set(first.px).size, 'the canvas holds an image, not a blank').toBeGreaterThan(2);
+  // NEXTSCALE_SCREENSHOT=1 refreshes the README's embed screenshot; otherwise it goes to test-results/.
+  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-embed.png') : test.info().outputPath('screenshot-embed.png');
+  await page.screenshot({ path: shot, fullPage: true });
   const seeds: number[] = await page.evaluate(() => {
     const el = document.getElementById('img')!;
     const out: number[] = [];
