@@ -6,20 +6,13 @@ import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import { runChat, type ChatCapture } from '../../src/models/nextflow/chat';
 import type { ByteSource } from '../../src/models/weights';
+import { pngPixels } from '../goldens/browser-png';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
 
 declare global {
   interface Window {
     __nextscaleChatGoldens(o: { model: string; goldens: string; cases: string[] }): Promise<Array<{ name: string; problems: string[]; text: string }>>;
   }
-}
-
-async function pngPixels(url: string): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
-  const bmp = await createImageBitmap(await (await fetch(url)).blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const canvas = new OffscreenCanvas(bmp.width, bmp.height);
-  const c2d = canvas.getContext('2d')!;
-  c2d.drawImage(bmp, 0, 0);
-  return { width: bmp.width, height: bmp.height, data: c2d.getImageData(0, 0, bmp.width, bmp.height).data };
 }
 
 window.__nextscaleChatGoldens = async ({ model: dir, goldens, cases }) => {

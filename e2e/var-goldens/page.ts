@@ -6,6 +6,7 @@ import { loadModelFiles } from '../../src/store';
 import { VarModel } from '../../src/models/var/model';
 import { generateVarImage, type VarScaleOutput } from '../../src/models/var/generator';
 import type { ByteSource } from '../../src/models/weights';
+import { pngPixels } from '../goldens/browser-png';
 import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
 import { compareVarCase, type VarGoldenCase } from '../goldens/var-compare';
 
@@ -13,13 +14,6 @@ declare global {
   interface Window {
     __nextscaleVarGoldens(dir: string): Promise<Array<{ name: string; problems: string[] }>>;
   }
-}
-
-async function pngPixels(url: string): Promise<Uint8ClampedArray> {
-  const bmp = await createImageBitmap(await (await fetch(url)).blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const c2d = new OffscreenCanvas(bmp.width, bmp.height).getContext('2d')!;
-  c2d.drawImage(bmp, 0, 0);
-  return c2d.getImageData(0, 0, bmp.width, bmp.height).data;
 }
 
 window.__nextscaleVarGoldens = async (dir) => {
@@ -37,7 +31,7 @@ window.__nextscaleVarGoldens = async (dir) => {
       const got = outs[outs.length - 1]?.rgba;
       if (!got) problems.push('no final image');
       else {
-        const d = imageDiff(got, await pngPixels(`/${dir}/${c.png}`));
+        const d = imageDiff(got, (await pngPixels(`/${dir}/${c.png}`)).data);
         if (d.max > IMAGE_MAX_DIFF) problems.push(`final image differs by up to ${d.max}/255 (mean ${d.mean.toFixed(3)}), over ${IMAGE_MAX_DIFF}`);
       }
       out.push({ name: c.name, problems });
