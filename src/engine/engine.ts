@@ -13,6 +13,7 @@ import { VarModel } from '../models/var/model';
 import { generateVarImage } from '../models/var/generator';
 import type { ByteSource } from '../models/weights';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from './types';
+import { GpuOutOfMemoryError } from '../gpu/errors';
 import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, UnsupportedTaskError, throwIfAborted } from './errors';
 
 export interface InThreadEngineOptions {
@@ -100,8 +101,20 @@ export class InThreadEngine implements Engine {
       for (const [path, f] of files.files) weights.set(path, f);
       this.model?.destroy();
       this.model = null;
-      const model: LoadedModel =
-        config.family === 'var' ? VarModel.load(ctx, { config, weights }) : NextFlowModel.load(ctx, { config, tokenizer: tokPath ? files.files.get(tokPath)?.json() : undefined, weights });
+      // Weight buffers that do not fit surface as an out-of-memory error scope, not as an exception.
+      ctx.device.pushErrorScope('out-of-memory');
+      let model: LoadedModel | undefined;
+      let loadError: unknown;
+      try {
+        model = config.family === 'var' ? VarModel.load(ctx, { config, weights }) : NextFlowModel.load(ctx, { config, tokenizer: tokPath ? files.files.get(tokPath)?.json() : undefined, weights });
+      } catch (e) {
+        loadError = e;
+      }
+      if (await ctx.device.popErrorScope()) {
+        model?.destroy();
+        throw new GpuOutOfMemoryError(`The model "${files.id}"`, [...files.files.values()].reduce((a, f) => a + f.size, 0));
+      }
+      if (!model) throw loadError;
       if (model instanceof NextFlowModel && (o.warmUp ?? true)) {
         o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
         await warmUp(ctx, model, o.signal);

@@ -4,7 +4,7 @@
  */
 import { NextscaleError } from '../gpu/errors';
 
-export { NextscaleError, WebGPUUnavailableError, DeviceLostError } from '../gpu/errors';
+export { NextscaleError, WebGPUUnavailableError, DeviceLostError, GpuOutOfMemoryError, BufferTooLargeError } from '../gpu/errors';
 
 /** The prompt is empty or only whitespace. */
 export class EmptyPromptError extends NextscaleError {

@@ -47,6 +47,17 @@ export class UnsupportedDtypeError extends NextscaleError {
   }
 }
 
+/** The device could not allocate a model's weights (or its working memory). */
+export class GpuOutOfMemoryError extends NextscaleError {
+  constructor(what: string, bytes: number) {
+    super(
+      'E_GPU_OUT_OF_MEMORY',
+      `${what} needs ${(bytes / 2 ** 20).toFixed(0)} MiB of GPU memory, more than the device could allocate. ` +
+        'Close other GPU-heavy tabs or apps, or use a smaller model (for VAR, a smaller depth: d16 needs about 0.8 GiB in f16).',
+    );
+  }
+}
+
 /** A buffer or binding would exceed the device's limits. */
 export class BufferTooLargeError extends NextscaleError {
   constructor(what: string, bytes: number, limitName: string, limit: number) {
