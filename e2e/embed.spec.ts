@@ -82,6 +82,20 @@ test('two elements share one worker and one model load (counted requests)', asyn
   expect(count('vq.safetensors')).toBe(1);
 });
 
+test('<nextscale-image class-label> runs a converted VAR model: the reference codes', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto(`${host.url}/e2e/embed/var.html`);
+  const codes = await page.evaluate(
+    () => new Promise<number[][]>((resolve, reject) => {
+      const el = document.getElementById('v')!;
+      el.addEventListener('done', (e) => resolve((e as CustomEvent).detail.codes));
+      el.addEventListener('error', (e) => reject(new Error((e as CustomEvent).detail.message)));
+    }),
+  );
+  const golden = JSON.parse(readFileSync(join(REPO, 'e2e', 'goldens', 'var-tiny', 'class207_cfg4.json'), 'utf8'));
+  expect(codes).toEqual(golden.scales);
+});
+
 test('removing an element mid-generation cancels its run; the next element still works', async ({ page }) => {
   test.setTimeout(300_000);
   requireModel();

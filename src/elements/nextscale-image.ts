@@ -1,5 +1,5 @@
 /**
- * <nextscale-image prompt="…" seed="…" model="…" cfg top-k top-p>: generates an image from its
+ * <nextscale-image prompt="…" (or class-label="…" for VAR) seed="…" model="…" cfg top-k top-p>: generates an image from its
  * attributes and streams every scale's preview into its canvas (shadow DOM). Events: `progress`
  * (model load), `scale` (each scale), `done` (final image), `error`. Changing an attribute
  * regenerates; removing the element cancels its work.
@@ -10,7 +10,7 @@ import { drawRgba } from '../app/canvas';
 import { loadShared, resolveModel } from '../lib/shared';
 import { numberAttr, warnUnknownAttributes } from './attributes';
 
-const ATTRS = ['prompt', 'seed', 'model', 'cfg', 'top-k', 'top-p'] as const;
+const ATTRS = ['prompt', 'class-label', 'seed', 'model', 'cfg', 'top-k', 'top-p'] as const;
 
 const STYLE = `
 :host { display: inline-block; width: 256px; font: 13px/1.4 system-ui, sans-serif; color: inherit; }
@@ -74,10 +74,12 @@ export class NextscaleImageElement extends HTMLElement {
     this.run?.abort();
     const run = (this.run = new AbortController());
     const prompt = this.getAttribute('prompt')?.trim() ?? '';
-    this.canvas.setAttribute('aria-label', prompt);
-    if (!prompt) return this.status('Set the prompt attribute to generate an image.');
+    // class-label: for class-conditional (VAR) models, instead of a prompt.
+    const classLabel = numberAttr(this, 'class-label', { integer: true, min: 0 });
+    this.canvas.setAttribute('aria-label', prompt || (classLabel !== undefined ? `class ${classLabel}` : ''));
+    if (!prompt && classLabel === undefined) return this.status('Set the prompt attribute (or class-label for a VAR model) to generate an image.');
     const opts = {
-      prompt,
+      ...(classLabel !== undefined && !prompt ? { classLabel } : { prompt }),
       seed: numberAttr(this, 'seed', { integer: true, min: 0, max: 0xffffffff }, 0),
       cfg: numberAttr(this, 'cfg', { min: 0 }),
       topK: numberAttr(this, 'top-k', { integer: true, min: 0 }),
