@@ -89,7 +89,7 @@ test('<nextscale-image class-label> runs a converted VAR model: the reference co
     () => new Promise<number[][]>((resolve, reject) => {
       const el = document.getElementById('v')!;
       el.addEventListener('done', (e) => resolve((e as CustomEvent).detail.codes));
-      el.addEventListener('error', (e) => reject(new Error((e as CustomEvent).detail.message)));
+      el.addEventListener('error', (e) => reject(new Error((e as unknown as CustomEvent).detail.message)));
     }),
   );
   const golden = JSON.parse(readFileSync(join(REPO, 'e2e', 'goldens', 'var-tiny', 'class207_cfg4.json'), 'utf8'));
