@@ -9,6 +9,7 @@ import { REPO } from './goldens';
 
 const VAR_DIR = join(REPO, 'e2e', 'goldens', 'var-tiny');
 const index = JSON.parse(readFileSync(join(VAR_DIR, 'index.json'), 'utf8')) as { model: string; cases: Array<{ json: string }> };
+const names = (JSON.parse(readFileSync(join(VAR_DIR, index.model, 'config.json'), 'utf8')) as { class_names: string[] }).class_names;
 const golden = JSON.parse(readFileSync(join(VAR_DIR, index.cases[0].json), 'utf8')) as { class: number; cfg: number; top_k: number; top_p: number; seed: number; scales: number[][] };
 
 async function waitState(page: Page, states: string[]): Promise<void> {
@@ -32,6 +33,9 @@ async function generateGolden(page: Page): Promise<number[][]> {
   await expect(page.locator('#prompt-field')).toBeHidden();
   await expect(page.locator('#model-name')).toContainText('var-tiny');
   await page.fill('#class-label', String(golden.class));
+  // The converter wrote the ImageNet names (python3-torchvision): the picker suggests them and names the pick.
+  await expect(page.locator('#class-names option')).toHaveCount(1000);
+  await expect(page.locator('#class-name')).toHaveText(names[golden.class]);
   await page.fill('#seed', String(golden.seed));
   await page.fill('#cfg', String(golden.cfg));
   await page.fill('#top-k', String(golden.top_k));
@@ -52,6 +56,9 @@ test('a VAR model by URL: class picker, previews per scale, the reference codes'
   await page.click('#model-load');
   await waitLoaded(page, 'var-tiny');
   expect(await generateGolden(page)).toEqual(golden.scales);
+  // NEXTSCALE_SCREENSHOT=1 refreshes docs/screenshot-var.png; otherwise it goes to test-results/.
+  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-var.png') : test.info().outputPath('screenshot-var.png');
+  await page.screenshot({ path: shot, fullPage: true });
 });
 
 test('a VAR model from picked files is checked, cached in IndexedDB, and generates', async ({ page }) => {
