@@ -4,7 +4,7 @@
  * f16 shards, then ONE class-conditional 256×256 generation in Node through Dawn (SwiftShader where
  * there is no GPU). Reports conversion time, load time, per-scale forward+sampling, the VAE decode,
  * GPU memory (weights + activation pool peak), process RSS, and GFLOP/s against the fma_peak roofline
- * of docs/bench/kernels.json. Not part of CI (minutes on a CPU). Writes docs/bench/var-d16.json.
+ * of docs/bench/kernels.json, and the same image through tools/bench_var_torch.py (PyTorch CPU) as the peer. Not part of CI (minutes on a CPU). Writes docs/bench/var-d16.json.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -61,6 +61,13 @@ const roofline: number | undefined = kernels?.rooflineGflops;
 const fwdMs = scales.reduce((a, s) => a + s.forwardMs, 0);
 const tGflops = TRANSFORMER_GFLOP[depth] ? TRANSFORMER_GFLOP[depth] / (fwdMs / 1000) : undefined;
 const dGflops = DECODER_GFLOP / (decodeMs / 1000);
+// The peer on the same work: our PyTorch reference on this CPU, same checkpoint files.
+let peer: Record<string, number> | undefined;
+try {
+  peer = JSON.parse(execFileSync(PY, ['tools/bench_var_torch.py', '--dir', dir], { encoding: 'utf8' }).trim().split('\n').pop()!);
+} catch (e) {
+  console.warn(`PyTorch peer skipped: ${(e as Error).message.split('\n')[0]}`);
+}
 const summary = {
   date: new Date().toISOString(),
   adapter: ctx.adapterInfo ?? undefined,
@@ -72,10 +79,13 @@ const summary = {
   gpuBytes: { weights: model.gpuBytes, poolPeak: ctx.pool.peakBytes, total: model.gpuBytes + ctx.pool.peakBytes },
   processRssPeakBytes: rssPeak,
   gflops: { transformer: tGflops, vaeDecoder: dGflops, roofline },
+  peer,
+  ratios: peer ? { nextscaleOverPytorchImage: totalMs / 1000 / peer.image_s } : undefined,
 };
 mkdirSync('docs/bench', { recursive: true });
 writeFileSync(`docs/bench/var-d${depth}.json`, JSON.stringify(summary, null, 1) + '\n');
 console.log(`\nimage ${(totalMs / 1000).toFixed(1)} s = transformer ${(fwdMs / 1000).toFixed(1)} s (${tGflops?.toFixed(2) ?? '-'} GFLOP/s) + VAE decode ${(decodeMs / 1000).toFixed(1)} s (${dGflops.toFixed(2)} GFLOP/s); roofline ${roofline?.toFixed(2) ?? '-'} GFLOP/s`);
+if (peer) console.log(`PyTorch CPU (${peer.threads} threads): image ${peer.image_s.toFixed(1)} s → nextscale/PyTorch = ${(totalMs / 1000 / peer.image_s).toFixed(1)}×`);
 console.log(`GPU memory ${(summary.gpuBytes.total / 2 ** 20).toFixed(0)} MiB (weights ${(model.gpuBytes / 2 ** 20).toFixed(0)} + activations ${(ctx.pool.peakBytes / 2 ** 20).toFixed(0)}), process RSS peak ${(rssPeak / 2 ** 20).toFixed(0)} MiB`);
 model.destroy();
 ctx.destroy();
