@@ -14,32 +14,17 @@ import { imageStep } from '../../kernels/reference/rng';
 import { textPositions, imageScalePositions } from '../../kernels/rope-positions';
 import { throwIfAborted } from '../../engine/errors';
 import type { NextFlowModel } from './model';
+import type { ScaleLoopOutput, ScaleLoopRequest } from '../scale-loop';
 import { scaleLayout } from './config';
 import { Workspace, recordEmbedTokens, recordHead, recordLayers } from './transformer';
 import { ScaleBuffers, recordBlockInput, recordSampleScale } from './scale-step';
 
-export interface NextFlowImageRequest {
+export interface NextFlowImageRequest extends ScaleLoopRequest {
   /** Prompt word ids (without specials). */
   promptIds: number[];
-  seed: number;
-  cfg: number;
-  topK: number;
-  topP: number;
-  temperature: number;
-  previews: boolean;
-  signal?: AbortSignal;
-  /** For tests and goldens: read back the first `captureLogits` rows of raw cond/uncond logits per scale. */
-  captureLogits?: number;
 }
 
-export interface NextFlowScaleOutput {
-  scale: number;
-  grid: number;
-  codes: number[];
-  /** RGBA8 of the partial image after this scale, when previews are on (always for the last scale). */
-  rgba?: Uint8ClampedArray;
-  forwardMs: number;
-  previewMs: number;
+export interface NextFlowScaleOutput extends ScaleLoopOutput {
   /** [cond rows…, uncond rows…] × image codes, when captureLogits is set. */
   logits?: { cond: Float32Array; uncond?: Float32Array; rows: number };
 }

@@ -18,32 +18,18 @@ import { recordLinear } from '../../kernels/matmul';
 import { recordSample } from '../../kernels/sample';
 import { throwIfAborted } from '../../engine/errors';
 import type { VarModel } from './model';
+import type { ScaleLoopOutput, ScaleLoopRequest } from '../scale-loop';
 import { convWeightOffset } from './vae-decoder';
 import { VarWorkspace, recordVarAda, recordVarForward } from './transformer';
 
-export interface VarImageRequest {
+export interface VarImageRequest extends ScaleLoopRequest {
   classLabel: number;
-  seed: number;
-  cfg: number;
-  topK: number;
-  topP: number;
-  temperature: number;
-  previews: boolean;
-  signal?: AbortSignal;
-  /** For tests and goldens: read back the first `captureLogits` rows of the CFG-combined logits per scale. */
-  captureLogits?: number;
 }
 
-export interface VarScaleOutput {
-  scale: number;
-  grid: number;
-  codes: number[];
-  rgba?: Uint8ClampedArray;
-  forwardMs: number;
-  previewMs: number;
+export interface VarScaleOutput extends ScaleLoopOutput {
   /** [rows, V] raw cond and uncond logits, when captureLogits is set. */
   logits?: { cond: Float32Array; uncond: Float32Array; rows: number };
-  /** Sum of the final f̂ (last scale, with captureLogits). */
+  /** The final f̂ (last scale, with captureLogits). */
   fhat?: Float32Array;
 }
 
