@@ -26,14 +26,17 @@ export const LOGIT_TOL_OF_MAX = 5e-4;
 /** The decoder runs in f32 from f16 weights on both sides; pixels may round differently by a few levels. */
 export const IMAGE_MAX_DIFF = 3;
 
+/** Codes of one scale must be equal, element for element. */
+export function compareCodes(s: number, got: number[], want: number[]): string[] {
+  const diff = want.reduce((n, c, i) => n + (got[i] !== c ? 1 : 0), 0);
+  return diff || got.length !== want.length ? [`scale ${s}: ${diff}/${want.length} codes differ (first: got ${got.slice(0, 8)} want ${want.slice(0, 8)})`] : [];
+}
+
 export function compareGoldenCase(g: GoldenCase, outs: GeneratedScale[]): string[] {
   const problems: string[] = [];
   if (outs.length !== g.scales.length) problems.push(`generated ${outs.length} scales, golden has ${g.scales.length}`);
   for (let s = 0; s < Math.min(outs.length, g.scales.length); s++) {
-    const got = outs[s].codes;
-    const want = g.scales[s];
-    const diff = want.reduce((n, c, i) => n + (got[i] !== c ? 1 : 0), 0);
-    if (diff || got.length !== want.length) problems.push(`scale ${s}: ${diff}/${want.length} codes differ (first: got ${got.slice(0, 8)} want ${want.slice(0, 8)})`);
+    problems.push(...compareCodes(s, outs[s].codes, g.scales[s]));
     const lg = outs[s].logits;
     const gl = g.logits[s];
     if (lg && gl) {

@@ -4,7 +4,7 @@
  * LOGIT_TOL_OF_MAX of their magnitude; the final f̂ close. Shared by the Node runner, the CLI test
  * and the browser test.
  */
-import { LOGIT_TOL_OF_MAX } from './compare';
+import { compareCodes, LOGIT_TOL_OF_MAX } from './compare';
 
 export interface VarGoldenCase {
   class: number;
@@ -33,10 +33,7 @@ export function compareVarCase(g: VarGoldenCase, outs: VarGeneratedScale[]): str
   const S = g.scales.length;
   if (outs.length !== S) problems.push(`generated ${outs.length} scales, golden has ${S}`);
   for (let s = 0; s < Math.min(outs.length, S); s++) {
-    const got = outs[s].codes;
-    const want = g.scales[s];
-    const diff = want.reduce((n, c, i) => n + (got[i] !== c ? 1 : 0), 0);
-    if (diff || got.length !== want.length) problems.push(`scale ${s}: ${diff}/${want.length} codes differ (first: got ${got.slice(0, 8)} want ${want.slice(0, 8)})`);
+    problems.push(...compareCodes(s, outs[s].codes, g.scales[s]));
     const lg = outs[s].logits;
     const rows = g.logits[s];
     if (!lg) {

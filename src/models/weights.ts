@@ -9,7 +9,8 @@
  */
 import type { GpuContext } from '../gpu/device';
 import { BufferTooLargeError } from '../gpu/errors';
-import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
+import { createStorageBuffer, readBuffer, writeBuffer } from '../gpu/buffers';
+import { Recorder } from '../gpu/recorder';
 import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../formats/safetensors';
 import { ModelConfigError } from '../engine/errors';
 import { f32ToF16Bits } from '../formats/f16';
@@ -195,4 +196,21 @@ export function readTensorsF32(files: ReadonlyArray<{ name: string; source: Byte
     }
   }
   return out;
+}
+
+/** The safetensors files a config names, from the loaded folder; a missing one is a ModelConfigError. */
+export function weightFiles(names: readonly string[], loaded: ReadonlyMap<string, ByteSource>): Array<{ name: string; source: ByteSource }> {
+  return names.map((name) => {
+    const source = loaded.get(name);
+    if (!source) throw new ModelConfigError(`weights file "${name}" named in config.files.weights is missing`);
+    return { name, source };
+  });
+}
+
+/** Record a decode into an RGBA8 buffer, submit it, and read the pixels back (one preview). */
+export async function decodeToRgba(ctx: GpuContext, label: string, pixels: number, record: (rec: Recorder) => GPUBuffer): Promise<Uint8ClampedArray> {
+  const rec = new Recorder(ctx, label);
+  const rgba = record(rec);
+  rec.submit();
+  return new Uint8ClampedArray(await readBuffer(ctx, rgba, 0, pixels * 4));
 }

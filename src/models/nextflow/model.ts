@@ -9,7 +9,7 @@ import type { TensorInfo } from '../../formats/safetensors';
 import { loadTextTokenizer, type TextTokenizer } from '../../tokenizer/text-tokenizer';
 import type { LinearWeights } from '../../kernels/matmul';
 import { ModelConfigError } from '../../engine/errors';
-import { readTensorsF32, uploadSafetensors, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
+import { readTensorsF32, uploadSafetensors, weightFiles, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
 import { parseNextFlowConfig, type NextFlowConfig } from './config';
 import { bindTransformerWeights, type TransformerWeights } from './transformer';
 import { VqDecoder } from './vq-decoder';
@@ -56,11 +56,7 @@ export class NextFlowModel {
     const config = parseNextFlowConfig(src.config);
     if (!src.tokenizer) throw new ModelConfigError('the model folder has no tokenizer.json');
     const tokenizer = loadTextTokenizer(src.tokenizer);
-    const files = config.files.weights.map((name) => {
-      const source = src.weights.get(name);
-      if (!source) throw new ModelConfigError(`weights file "${name}" named in config.files.weights is missing`);
-      return { name, source };
-    });
+    const files = weightFiles(config.files.weights, src.weights);
     const cpu = readTensorsF32(files, ['lm.img_in.bias', 'lm.scale_emb']);
     const a = config.arch;
     const S = config.vq.scales.length;

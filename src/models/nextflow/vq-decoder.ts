@@ -4,12 +4,11 @@
  *   3×3 conv [+SiLU]) → RGBA8. Runs after every scale for the preview, so it is small (~60 MFLOP).
  */
 import type { GpuContext } from '../../gpu/device';
-import { Recorder } from '../../gpu/recorder';
-import { readBuffer } from '../../gpu/buffers';
+import type { Recorder } from '../../gpu/recorder';
 import { recordDepthToSpace } from '../../kernels/upsample_nearest';
 import { recordUnary } from '../../kernels/elementwise';
 import { recordImageToRgba } from '../../kernels/image_to_rgba';
-import type { WeightSet } from '../weights';
+import { decodeToRgba, type WeightSet } from '../weights';
 import type { NextFlowVq } from './config';
 import { recordConv, recordNorm, recordResBlocks, vqBinders, type Conv, type Norm, type ResBlock } from './vq-layers';
 
@@ -77,13 +76,10 @@ export class VqDecoder {
     return this.rgba;
   }
 
-  async decodeToRgba(fhat: GPUBuffer): Promise<Uint8ClampedArray> {
-    const rec = new Recorder(this.ctx, 'vq-decode');
-    const rgba = this.record(rec, fhat);
-    rec.submit();
-    const n = this.vq.imageSize * this.vq.imageSize * 4;
-    return new Uint8ClampedArray(await readBuffer(this.ctx, rgba, 0, n));
+  decodeToRgba(fhat: GPUBuffer): Promise<Uint8ClampedArray> {
+    return decodeToRgba(this.ctx, 'vq-decode', this.vq.imageSize * this.vq.imageSize, (rec) => this.record(rec, fhat));
   }
+
 
   destroy(): void {
     for (const b of this.bufs) this.ctx.pool.release(b);

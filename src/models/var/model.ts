@@ -7,7 +7,7 @@ import type { GpuContext } from '../../gpu/device';
 import { uploadBuffer } from '../../gpu/buffers';
 import type { TensorInfo } from '../../formats/safetensors';
 import { ModelConfigError } from '../../engine/errors';
-import { readTensorsF32, uploadSafetensors, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
+import { readTensorsF32, uploadSafetensors, weightFiles, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
 import { parseVarConfig, type VarConfig } from './config';
 import { bindVarBlocks, type VarBlocks } from './transformer';
 import { VarVaeDecoder } from './vae-decoder';
@@ -64,11 +64,7 @@ export class VarModel {
 
   static load(ctx: GpuContext, src: VarSources): VarModel {
     const config = parseVarConfig(src.config);
-    const files = config.files.weights.map((name) => {
-      const source = src.weights.get(name);
-      if (!source) throw new ModelConfigError(`weights file "${name}" named in config.files.weights is missing`);
-      return { name, source };
-    });
+    const files = weightFiles(config.files.weights, src.weights);
     const a = config.arch;
     const S = config.scales.length;
     const L = config.scales.reduce((s, p) => s + p * p, 0);
