@@ -10,8 +10,8 @@
 //           scale_off, shift_off (element offsets in mod of batch 0's scale / shift);
 //           mod_stride (elements between batches in mod); nx.
 // Dispatch: R workgroups of WG threads folded into (nx, ny); one workgroup per row.
-// Algorithm: two passes over the row (mean, then the variance around it, which stays accurate
-//           when |μ| ≫ σ), each a per-thread partial sum reduced in two levels of √WG; then every
+// Algorithm: two passes over the row shifted by its first element (mean, then the variance
+//           around it, which stays accurate when |μ| ≫ σ), each a per-thread partial sum reduced in two levels of √WG; then every
 //           thread normalises and modulates its own columns.
 
 struct Params {
@@ -59,16 +59,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let r = wid.y * P.nx + wid.x;
   if (r >= P.R) { return; } // uniform: the same for the whole workgroup
   let xb = P.x_off + r * P.C;
+  // Sums run over x − x[row, 0]: when |μ| ≫ σ those differences are exact (Sterbenz), so the
+  // rounding of the mean scales with σ instead of |μ| and (x − μ)/σ keeps f32 accuracy.
+  let pivot = x[xb];
   var s = 0.0;
-  for (var c = lid; c < P.C; c += WG) { s += x[xb + c]; }
-  let mean = wg_sum(s, lid) / f32(P.C);
+  for (var c = lid; c < P.C; c += WG) { s += x[xb + c] - pivot; }
+  let mean = wg_sum(s, lid) / f32(P.C); // of the shifted row
   var s2 = 0.0;
-  for (var c = lid; c < P.C; c += WG) { let d = x[xb + c] - mean; s2 += d * d; }
+  for (var c = lid; c < P.C; c += WG) { let d = (x[xb + c] - pivot) - mean; s2 += d * d; }
   let inv = inverseSqrt(wg_sum(s2, lid) / f32(P.C) + P.eps);
   let yb = P.y_off + r * P.C;
   let mb = (r / P.rowsPerBatch) * P.mod_stride;
   for (var c = lid; c < P.C; c += WG) {
-    var v = (x[xb + c] - mean) * inv;
+    var v = ((x[xb + c] - pivot) - mean) * inv;
 #if MOD
     v = v * (1.0 + mod_[P.scale_off + mb + c]) + mod_[P.shift_off + mb + c];
 #endif
