@@ -65,6 +65,18 @@ def eval_captions(runner, combos):
     return 100.0 * right / max(len(combos), 1), examples
 
 
+def eval_vq_ceiling(runner, combos):
+    """Checker scores of the tokenizer's own reconstructions of held-out images: what a perfect decoder
+    emitting these codes would score, so the t2i numbers can be read against it."""
+    rng = random.Random(99)
+    recon = []
+    for c in combos:
+        with torch.no_grad():
+            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(shapes.render(c, rng)[None])))
+        recon.append(runner.decode([x.flatten().tolist() for x in codes]))
+    return checker.score(recon, combos)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=os.path.join(REPO, "models", "nextscale-tiny"))
@@ -81,6 +93,7 @@ def main():
     ho = pick.sample(heldout, min(a.n, len(heldout)))
     pr = pick.sample(pairs, min(a.n // 2, len(pairs)))
     res = {"sampling": smp, "n_heldout": len(ho), "n_pairs": len(pr)}
+    res["vq_recon_heldout"] = eval_vq_ceiling(runner, ho)
     res["t2i_heldout"], ho_imgs = eval_t2i(runner, smp, ho)
     res["t2i_heldout_pairs"], _ = eval_t2i(runner, smp, pr)
     res["caption_heldout"], res["caption_examples"] = eval_captions(runner, ho)

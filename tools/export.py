@@ -19,7 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_TOTAL_BYTES = 40 * 1024 * 1024
 
 
-def model_config(cfg, vocab, psnr=None):
+def model_config(cfg, vocab, psnr=None, recon_checker=None):
     lm, vq = cfg["lm"], cfg["vq"]
     return {
         "format": "nextscale-model", "version": 1, "name": cfg["name"], "family": "nextflow",
@@ -36,7 +36,9 @@ def model_config(cfg, vocab, psnr=None):
                   "feed_back_finest": False},
         "vq": {"enc_widths": vq["enc_widths"], "latent_ch": vq["latent_ch"], "enc_blocks": vq["enc_blocks"],
                "dec_widths": vq["dec_widths"], "dec_blocks": vq["dec_blocks"], "groupnorm_groups": 8,
-               "groupnorm_eps": 1e-5, "heldout_psnr_db": psnr},
+               "groupnorm_eps": 1e-5, "heldout_psnr_db": psnr,
+               # checker accuracy (%) on held-out shape reconstructions: the ceiling for generated images
+               "heldout_recon_checker_pct": recon_checker},
         "sampling": {"text_temperature": 0.0, **cfg["sampling"]},
         # Chat: the longest conversation (RoPE positions) the engine accepts; training rows reach ~300 tokens.
         "max_context": cfg["lm"].get("max_context", 512),
@@ -74,7 +76,7 @@ def export(run_dir, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     psnr = vq_ck.get("psnr")
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(model_config(cfg, vocab, psnr), f, indent=1)
+        json.dump(model_config(cfg, vocab, psnr, vq_ck.get("checker")), f, indent=1)
         f.write("\n")
     lm_t = {f"lm.{k}": v for k, v in lm_ck["model"].items()}
     vq_t = {f"vq.{k}": v for k, v in vq_ck["model"].items()}

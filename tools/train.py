@@ -52,6 +52,8 @@ def main(argv=None):
     ap.add_argument("--stage", choices=["all", "vq", "tokenize", "lm"], default="all")
     ap.add_argument("--vq-from", default=None, metavar="MODEL_DIR",
                     help="start from an exported model's tokenizer (skips VQ training; keeps its image codes)")
+    ap.add_argument("--lm-init", default=None, metavar="LM_PT",
+                    help="start the decoder from this checkpoint's weights (fresh schedule and optimizer)")
     ap.add_argument("--threads", type=int, default=1, help="1 is far faster than 2 on a contended box (OpenMP barriers)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -85,7 +87,7 @@ def main(argv=None):
     tokens = load_or_tokenize(vq, data, cfg, run_dir, log)
     if args.stage == "tokenize":
         return run_dir
-    train_lm(cfg, vq, tokens, run_dir, log, data=data)
+    train_lm(cfg, vq, tokens, run_dir, log, data=data, init_from=args.lm_init)
     return run_dir
 
 

@@ -99,7 +99,9 @@ def remap_vocab_rows(old_state, new_state, old_words, vocab):
     return out
 
 
-def train_lm(cfg, vq, tokens, run_dir, log, data):
+def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
+    """init_from: a checkpoint (lm.pt) whose weights start a fresh run (step 0, new optimizer), e.g. the
+    previous tokenizer's decoder: its text and position structure carries over, its image rows relearn."""
     lm = cfg["lm"]
     vocab = make_vocab(data, cfg["vq"]["codebook_size"])
     with open(os.path.join(run_dir, "vocab_words.json"), "w") as f:
@@ -120,6 +122,12 @@ def train_lm(cfg, vq, tokens, run_dir, log, data):
         step, elapsed = ck["step"], ck["elapsed"]
         rng = np.random.default_rng([cfg["seed"], step])
         log(f"lm: resumed at step {step} ({elapsed / 60:.1f} min)")
+    elif init_from:
+        ck = torch.load(init_from)
+        state = ck["model"] if ck["vocab_words"] == vocab.words else \
+            remap_vocab_rows(ck["model"], model.state_dict(), ck["vocab_words"], vocab)
+        model.load_state_dict(state)
+        log(f"lm: initialised from {init_from} (its step {ck['step']})")
     log(f"lm: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M params, vocab {vocab.size}")
     M = block_upsample_matrix(cfg["vq"]["scales"])
     maker = RowMaker(cfg, data, tokens, vocab, rng)
