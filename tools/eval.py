@@ -49,16 +49,22 @@ def eval_t2i(runner, smp, combos):
     return checker.score(imgs, combos), imgs
 
 
-def eval_captions(runner, combos):
+def heldout_codes(runner, combos):
+    """Each combo rendered (fixed jitter seed) and tokenized: per image, its code lists per scale."""
     rng = random.Random(99)
+    out = []
+    for c in combos:
+        with torch.no_grad():
+            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(shapes.render(c, rng)[None])))
+        out.append([x.flatten().tolist() for x in codes])
+    return out
+
+
+def eval_captions(runner, combos):
     right = 0
     examples = []
-    for c in combos:
-        img = shapes.render(c, rng)
-        with torch.no_grad():
-            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(img[None])))
-        flat = [v for x in codes for v in x.flatten().tolist()]
-        text = runner.vocab.decode(runner.caption(flat))
+    for c, codes in zip(combos, heldout_codes(runner, combos)):
+        text = runner.vocab.decode(runner.caption([v for x in codes for v in x]))
         right += text == shape_caption(*c)
         if len(examples) < 5:
             examples.append({"true": shape_caption(*c), "pred": text})
@@ -68,13 +74,7 @@ def eval_captions(runner, combos):
 def eval_vq_ceiling(runner, combos):
     """Checker scores of the tokenizer's own reconstructions of held-out images: what a perfect decoder
     emitting these codes would score, so the t2i numbers can be read against it."""
-    rng = random.Random(99)
-    recon = []
-    for c in combos:
-        with torch.no_grad():
-            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(shapes.render(c, rng)[None])))
-        recon.append(runner.decode([x.flatten().tolist() for x in codes]))
-    return checker.score(recon, combos)
+    return checker.score([runner.decode(codes) for codes in heldout_codes(runner, combos)], combos)
 
 
 def main():

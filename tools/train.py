@@ -2,7 +2,7 @@
 
   /usr/bin/python3 tools/train.py                      # full recipe (tools/configs/tiny.json), resumes from runs/
   /usr/bin/python3 tools/train.py --quick              # ~1 minute smoke run in a temp dir (CI)
-  /usr/bin/python3 tools/train.py --stage vq           # only the tokenizer stage
+  /usr/bin/python3 tools/train.py --stage vq           # only the tokenizer stage (and its decoder fine-tune)
 Every stage resumes from its latest checkpoint in the run dir, so the recipe can continue across sessions.
 """
 import argparse
@@ -18,6 +18,7 @@ import torch  # noqa: E402
 
 from nextscale_tools import config as cfgmod  # noqa: E402
 from nextscale_tools.dataset import load_or_build  # noqa: E402
+from nextscale_tools.finetune_vq_decoder import finetune_vq_decoder  # noqa: E402
 from nextscale_tools.train_vq import train_vq  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,6 +27,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def quick_overrides(cfg):
     """Tiny, fast settings for the smoke run; same code path as the full recipe."""
     cfg["vq"].update(minutes=0.25, max_steps=15, batch=8, dead_code_every=5)
+    if cfg["vq"].get("decoder_finetune"):
+        cfg["vq"]["decoder_finetune"].update(minutes=0.1, batch=8)
     cfg["lm"].update(minutes=0.5, max_steps=12, batch=4, layers=1, ffn=128, warmup=2, checkpoint_minutes=0.1)
     return cfg
 
@@ -80,6 +83,7 @@ def main(argv=None):
     if args.vq_from:
         seed_vq_checkpoint(args.vq_from, run_dir, log)
     vq = train_vq(cfg["vq"], data, run_dir, cfg["seed"], log)
+    vq = finetune_vq_decoder(cfg["vq"], vq, data, run_dir, cfg["seed"], log)
     if args.stage == "vq":
         return run_dir
     from nextscale_tools.tokenize_data import load_or_tokenize

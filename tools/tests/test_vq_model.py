@@ -9,7 +9,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import numpy as np  # noqa: E402
+
 from nextscale_tools import safetensors_io  # noqa: E402
+from nextscale_tools.finetune_vq_decoder import finetune_vq_decoder  # noqa: E402
 from nextscale_tools.model import NextScaleDecoder  # noqa: E402
 from nextscale_tools.seq import block_upsample_matrix, collate, gather_block_feats, t2i_layout  # noqa: E402
 from nextscale_tools.vocab import Vocab  # noqa: E402
@@ -43,6 +46,35 @@ class TestVQ(unittest.TestCase):
         prev = E[codes[0, 1:5]].t().reshape(1, 32, 2, 2)
         ref = F.interpolate(prev, size=(3, 3), mode="bicubic", align_corners=False).reshape(32, 9).t()
         self.assertTrue(torch.allclose(feats[0, 4:13], ref, atol=1e-5))
+
+
+class TestDecoderFinetune(unittest.TestCase):
+    def test_codes_stay_decoder_moves(self):
+        """The fine-tune may change only codes -> pixels: every image's codes must stay as they were."""
+        torch.manual_seed(0)
+        cfg = dict(CFG["vq"], decoder_finetune={"minutes": 0.02, "lr": 1e-3, "batch": 4, "edge_weight": 8.0,
+                                                "l1_weight": 0.5}, emoji_fraction=0.25)
+        vq = MultiScaleVQ(cfg)
+        rng = np.random.default_rng(0)
+        imgs = lambda n: rng.integers(0, 256, (n, 64, 64, 3), dtype=np.uint8)  # noqa: E731
+        data = {"shapes_train": {"images": imgs(6)}, "shapes_heldout": {"images": imgs(3)},
+                "emoji": {"images": imgs(5), "captions": ["x"] * 5, "vq_heldout": np.array([0, 1])}}
+        x = torch.from_numpy(data["shapes_train"]["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1
+        with torch.no_grad():
+            codes_before = vq.quantize(vq.encoder(x))[1]
+            dec_before = [p.clone() for p in vq.decoder.parameters()]
+        with tempfile.TemporaryDirectory() as d:
+            torch.save({"model": vq.state_dict(), "opt": None, "step": 0, "elapsed": 0.0, "done": True},
+                       os.path.join(d, "vq.pt"))
+            finetune_vq_decoder(cfg, vq, data, d, 0, log=lambda m: None)
+            ck = torch.load(os.path.join(d, "vq.pt"))
+        self.assertTrue(ck["decoder_finetune_done"])
+        self.assertGreater(ck["decoder_finetune_steps"], 0)
+        with torch.no_grad():
+            codes_after = vq.quantize(vq.encoder(x))[1]
+        self.assertTrue(all(torch.equal(a, b) for a, b in zip(codes_before, codes_after)))
+        self.assertTrue(any(not torch.equal(a, b) for a, b in zip(dec_before, vq.decoder.parameters())))
+        self.assertTrue(all(p.requires_grad for p in vq.parameters()))
 
 
 class TestDecoder(unittest.TestCase):
