@@ -79,13 +79,24 @@ def make_goldens(model_dir, out_dir, prompts=None, seeds=SEEDS):
     from nextscale_tools.palette import shape_caption
     prompts = prompts or [(n, p or shape_caption(*heldout[0])) for n, p in PROMPTS]
     os.makedirs(out_dir, exist_ok=True)
+    for fn in os.listdir(out_dir):  # case seeds can move (see Runner.unstable_draws): no stale cases left behind
+        if fn.endswith((".json", ".png")):
+            os.remove(os.path.join(out_dir, fn))
     index = {"model": mc["name"], "cases": []}
     with open(os.path.join(model_dir, "manifest.json"), "rb") as f:
         index["model_manifest_sha256"] = hashlib.sha256(f.read()).hexdigest()
     for name, prompt in prompts:
+        taken = set()
         for seed in seeds:
-            codes, logits, img = runner.generate(prompt, seed, smp["cfg"], smp["temperature"], smp["top_k"],
-                                                 smp["top_p"], keep_logits=LOGIT_TOKENS)
+            while True:  # the first seed from here on whose every draw is clear of a sampling boundary
+                codes, logits, img = runner.generate(prompt, seed, smp["cfg"], smp["temperature"], smp["top_k"],
+                                                     smp["top_p"], keep_logits=LOGIT_TOKENS, check_stability=True)
+                if runner.unstable_draws == 0 and seed not in taken:
+                    taken.add(seed)
+                    break
+                print(f"{name} seed {seed}: {runner.unstable_draws} draw(s) on a sampling boundary or seed taken; "
+                      f"trying seed {seed + 1}")
+                seed += 1
             case = f"{name}_seed{seed}"
             _dump(os.path.join(out_dir, case + ".json"), {
                 "prompt": prompt, "token_ids": runner.vocab.encode(prompt), "seed": seed, "image_index": 0,

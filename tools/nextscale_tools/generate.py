@@ -8,6 +8,10 @@ import torch
 from .sampling import image_step, sample_token
 from .seq import block_upsample_matrix, caption_layout, collate, gather_block_feats, t2i_layout
 
+# Golden draws must not sit on a sampling boundary: the browser's logits differ from these by up to ~1.6e-4 (measured)
+# of their magnitude (another sum order), which can flip a draw whose margin is smaller.
+STABILITY_REL = 2.5e-4
+
 
 class Runner:
     def __init__(self, model, vq, vocab, scales, range_c):
@@ -28,10 +32,13 @@ class Runner:
         return torch.tensor([flat] * rows, dtype=torch.long)
 
     @torch.no_grad()
-    def generate(self, prompt, seed, cfg=2.0, temperature=1.0, top_k=0, top_p=1.0, k_img=0, keep_logits=0):
+    def generate(self, prompt, seed, cfg=2.0, temperature=1.0, top_k=0, top_p=1.0, k_img=0, keep_logits=0,
+                 check_stability=False):
         """Returns (codes per scale as flat row-major lists, logits record, image uint8 HxWx3).
         logits record: per scale {"cond": [[...]], "uncond": [[...]]} over the image-code range for the first
-        min(keep_logits, h*w) tokens."""
+        min(keep_logits, h*w) tokens. check_stability: count in self.unstable_draws the draws that change when
+        the logits move by a few 1e-4 of their magnitude (as much as GPU sum order moves them)."""
+        self.unstable_draws = 0
         words = self.vocab.encode(prompt)
         nulls = [self.vocab.null] * len(words)
         lo, hi = self.vocab.image_start, self.vocab.size
@@ -45,10 +52,27 @@ class Runner:
             cond, unc = out_BNV[0].numpy(), out_BNV[1].numpy()
             sc = [sample_token(cond[p], unc[p], cfg, temperature, top_k, top_p, seed, image_step(k_img, s), p)
                   for p in range(n)]
+            if check_stability:
+                self.unstable_draws += self._unstable(cond, unc, sc, (cfg, temperature, top_k, top_p, seed,
+                                                                        image_step(k_img, s)))
             codes.append(sc)
             record.append({"cond": cond[:keep_logits].tolist(), "uncond": unc[:keep_logits].tolist()})
         img = self.decode(codes)
         return codes, record, img
+
+    @staticmethod
+    def _unstable(cond_NV, unc_NV, drawn, args, rel=STABILITY_REL, trials=4):
+        rng = np.random.default_rng(0)
+        bad = 0
+        for p, tok in enumerate(drawn):
+            eps = np.float32(rel * max(np.abs(cond_NV[p]).max(), np.abs(unc_NV[p]).max(), 1.0))
+            for _ in range(trials):
+                c = cond_NV[p] + eps * rng.uniform(-1, 1, cond_NV.shape[1]).astype(np.float32)
+                u = unc_NV[p] + eps * rng.uniform(-1, 1, unc_NV.shape[1]).astype(np.float32)
+                if sample_token(c, u, *args[:5], args[5], p) != tok:
+                    bad += 1
+                    break
+        return bad
 
     def decode(self, codes):
         maps = [torch.tensor(c, dtype=torch.long).view(1, s, s) for c, s in zip(codes, self.scales)]
