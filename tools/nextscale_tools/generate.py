@@ -69,7 +69,7 @@ class Runner:
             for _ in range(trials):
                 c = cond_NV[p] + eps * rng.uniform(-1, 1, cond_NV.shape[1]).astype(np.float32)
                 u = unc_NV[p] + eps * rng.uniform(-1, 1, unc_NV.shape[1]).astype(np.float32)
-                if sample_token(c, u, *args[:5], args[5], p) != tok:
+                if sample_token(c, u, *args, p) != tok:
                     bad += 1
                     break
         return bad
