@@ -33,7 +33,7 @@ def model_config(cfg, vocab, psnr=None, recon_checker=None):
         "vocab": vocab.layout(),
         "image": {"size": 64, "channels": 3, "latent": 8, "scales": vq["scales"], "code_dim": vq["code_dim"],
                   "codebook_size": vq["codebook_size"], "pixel_range": [-1, 1], "input": "residual",
-                  "feed_back_finest": False},
+                  "feed_back_finest": True},
         "vq": {"enc_widths": vq["enc_widths"], "latent_ch": vq["latent_ch"], "enc_blocks": vq["enc_blocks"],
                "dec_widths": vq["dec_widths"], "dec_blocks": vq["dec_blocks"], "groupnorm_groups": 8,
                "groupnorm_eps": 1e-5, "heldout_psnr_db": psnr,

@@ -41,10 +41,27 @@ def seed_vq_checkpoint(model_dir, run_dir, log):
         return
     tensors, _ = safetensors_io.load(os.path.join(model_dir, "vq.safetensors"))
     with open(os.path.join(model_dir, "config.json")) as f:
-        psnr = json.load(f)["vq"].get("heldout_psnr_db")
+        vq_meta = json.load(f)["vq"]
+    psnr, recon_checker = vq_meta.get("heldout_psnr_db"), vq_meta.get("heldout_recon_checker_pct")
     state = {k[len("vq."):]: v.float() for k, v in tensors.items()}
-    torch.save({"model": state, "opt": None, "step": 0, "elapsed": 0.0, "done": True, "psnr": psnr}, path)
+    # an exported tokenizer is final: its decoder fine-tune (if the recipe has one) is done too
+    torch.save({"model": state, "opt": None, "step": 0, "elapsed": 0.0, "done": True, "psnr": psnr,
+                "checker": recon_checker, "decoder_finetune_done": True}, path)
     log(f"vq: seeded from {model_dir}")
+
+
+def lm_init_from_export(model_dir, run_dir, log):
+    """Writes run_dir/lm_init.pt (an --lm-init checkpoint) from an exported model.safetensors and tokenizer.json."""
+    from nextscale_tools import safetensors_io
+    tensors, _ = safetensors_io.load(os.path.join(model_dir, "model.safetensors"))
+    with open(os.path.join(model_dir, "tokenizer.json")) as f:
+        tok = json.load(f)
+    ids = tok["model"]["vocab"]
+    words = sorted(ids, key=ids.get)[len(tok["added_tokens"]):]
+    path = os.path.join(run_dir, "lm_init.pt")
+    torch.save({"model": {k[len("lm."):]: v.float() for k, v in tensors.items()}, "step": 0, "vocab_words": words}, path)
+    log(f"lm: init weights from {model_dir}")
+    return path
 
 
 def main(argv=None):
@@ -57,6 +74,8 @@ def main(argv=None):
                     help="start from an exported model's tokenizer (skips VQ training; keeps its image codes)")
     ap.add_argument("--lm-init", default=None, metavar="LM_PT",
                     help="start the decoder from this checkpoint's weights (fresh schedule and optimizer)")
+    ap.add_argument("--lm-from", default=None, metavar="MODEL_DIR",
+                    help="start the decoder from an exported model's weights (like --lm-init)")
     ap.add_argument("--threads", type=int, default=1, help="1 is far faster than 2 on a contended box (OpenMP barriers)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -91,7 +110,8 @@ def main(argv=None):
     tokens = load_or_tokenize(vq, data, cfg, run_dir, log)
     if args.stage == "tokenize":
         return run_dir
-    train_lm(cfg, vq, tokens, run_dir, log, data=data, init_from=args.lm_init)
+    init = lm_init_from_export(args.lm_from, run_dir, log) if args.lm_from else args.lm_init
+    train_lm(cfg, vq, tokens, run_dir, log, data=data, init_from=init)
     return run_dir
 
 

@@ -19,7 +19,7 @@ class Runner:
         self.scales, self.range_c = list(scales), range_c
         self.M = block_upsample_matrix(self.scales)
         self.codebook = vq.codebook.weight.detach()
-        self.n_in = sum(s * s for s in self.scales[:-1])
+        self.n_in = sum(s * s for s in self.scales)  # input codes per image (M's columns)
 
     def _logits_BLV(self, layouts, in_codes_BN):
         ids, scale, pos, group, slot = collate(layouts, self.vocab.pad)
@@ -81,7 +81,7 @@ class Runner:
 
     @torch.no_grad()
     def caption(self, codes_flat, max_words=16):
-        """Greedy caption from an image's flat code list (coarse->fine). Candidates: text range plus <eos>."""
+        """Greedy caption from an image's flat code list (coarse->fine, all scales). Candidates: text plus <eos>."""
         in_codes = torch.tensor([list(codes_flat[: self.n_in])], dtype=torch.long)
         words = []
         for _ in range(max_words):

@@ -7,7 +7,7 @@ scale-aware k_s (one image sums to 1), text targets by 1/n over the n text targe
 import numpy as np
 
 from . import chat
-from .seq import caption_layout, chat_layout, t2i_layout
+from .seq import caption_layout, cells_per_image, chat_layout, t2i_layout
 
 
 def scale_weights(scales, alpha):
@@ -21,7 +21,7 @@ class Row:
         self.lay = lay
         self.tgt = np.full(len(lay), -1, np.int64)
         self.wt = np.zeros(len(lay), np.float32)
-        self.inp = []  # per image: its n_in input codes
+        self.inp = []  # per image: its n_codes input codes (all scales)
         self.n_images = n_images
 
 
@@ -31,8 +31,10 @@ class RowMaker:
         self.data, self.tokens, self.vocab, self.rng = data, tokens, vocab, rng
         self.C = self.lm["rope_image_range"]
         self.kw = scale_weights(self.scales, self.lm["loss_alpha"])
-        self.n_in = sum(s * s for s in self.scales[:-1])
-        self.n_out = sum(s * s for s in self.scales[1:])
+        self.n_in = sum(s * s for s in self.scales[:-1])  # codes that feed blocks 1..S-1
+        self.n_codes = sum(s * s for s in self.scales)  # every code of an image (the closing block reads the last)
+        self.n_out = sum(s * s for s in self.scales[1:])  # cells that predict a scale
+        self.n_cells = cells_per_image(self.scales)
         self.cell_scale = np.concatenate([np.full(s * s, i) for i, s in enumerate(self.scales)])
 
     # ---- pieces -------------------------------------------------------------------------------------------
@@ -45,11 +47,12 @@ class RowMaker:
         return t[pre + "codes"][i].astype(np.int64), t[pre + "topk"][i].astype(np.int64)
 
     def inputs(self, codes, topk, self_correct):
-        """Input codes of scales 0..S-2; with self-correction some come from the top-k nearest (targets stay)."""
-        inp = codes[: self.n_in].copy()
+        """Input codes of every scale; with self-correction some of scales 0..S-2 come from the top-k nearest
+        (targets stay). The last scale's codes feed only a closing block, which predicts nothing."""
+        inp = codes[: self.n_codes].copy()
         if self_correct:
             swap = self.rng.random(self.n_in) < self.lm["self_correct_prob"]
-            inp[swap] = topk[swap, self.rng.integers(0, topk.shape[1], swap.sum())]
+            inp[: self.n_in][swap] = topk[swap, self.rng.integers(0, topk.shape[1], swap.sum())]
         return inp
 
     def mark_image(self, row, boi, k, codes):
@@ -57,7 +60,7 @@ class RowMaker:
         row.tgt[boi] = self.vocab.image_start + codes[0]
         row.wt[boi] = self.kw[0]
         slot = np.array(row.lay.slot)
-        local = slot - k * self.n_out
+        local = slot - k * self.n_cells
         m = (slot >= 0) & (local >= 0) & (local < self.n_out)
         row.tgt[m] = self.vocab.image_start + codes[1 + local[m]]
         row.wt[m] = self.kw[self.cell_scale[1 + local[m]]]
@@ -97,7 +100,7 @@ class RowMaker:
         row.tgt[start:start + len(words) + 1] = words + [self.vocab.eos]
         row.wt[start:start + len(words) + 1] = 1.0 / (len(words) + 1)
         codes, _ = self.codes(split, i)
-        row.inp.append(codes[: self.n_in])
+        row.inp.append(codes[: self.n_codes])
         return row
 
     def _chat(self, turns):
@@ -128,7 +131,7 @@ class RowMaker:
         (u, a, e), = self._turn_marks(row)
         self.mark_answer(row, a, e)
         codes, _ = self.codes(split, i)
-        row.inp.append(codes[: self.n_in])
+        row.inp.append(codes[: self.n_codes])
         return row
 
     def _draw_turn(self, caption):

@@ -46,6 +46,7 @@ def sample_rows(maker, cfg, data, rng, batch):
 
 
 def collate_rows(rows, pad_id, n_in):
+    """n_in: input codes per image (all scales)."""
     """Rows -> (ids, scale, pos, group, slot, tgt, wt, in_codes), padded to the longest row and image count."""
     ids, scale, pos, group, slot = collate([r.lay for r in rows], pad_id)
     B, L = ids.shape
@@ -149,7 +150,7 @@ def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
         maker.rng = rng
         rows = sample_rows(maker, cfg, data, rng, lm["batch"])
         loss = sum(lm_loss(model, M, codebook, g, vocab.image_start)
-                   for g in batch_groups(rows, vocab.pad, maker.n_in)) / len(rows)
+                   for g in batch_groups(rows, vocab.pad, maker.n_codes)) / len(rows)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -59,7 +59,7 @@ class TestChatRows(unittest.TestCase):
         self.assertEqual(text_t, ["here", "you", "go", "<boi>", "anything", "else", "?", "<eos>",
                                   "done", "<boi>", "anything", "else", "?", "<eos>"])
         self.assertEqual(np.concatenate(row.inp).tolist(),
-                         codes["codes"][2][:N_IN].tolist() + codes["after_codes"][2][:N_IN].tolist())
+                         codes["codes"][2].tolist() + codes["after_codes"][2].tolist())
         ids = [v.specials_or_words(i) for i, s in zip(row.lay.ids, row.lay.scale) if s == -1]
         turn2 = ids[ids.index("<eos>") + 1:]
         self.assertEqual(turn2[:6], ["<user>", "now", "make", "it", self.edits["new_colors"][2], "<assistant>"])
@@ -70,6 +70,21 @@ class TestChatRows(unittest.TestCase):
         want = split_words(self.data["shapes_train"]["captions"][3]) + ["<eos>"]
         self.assertEqual([v.specials_or_words(t) for t in row.tgt if t >= 0], want)
         self.assertAlmostEqual(float(row.wt.sum()), 1.0, places=5)
+
+    def test_whole_images_end_with_a_closing_block_of_the_last_scale(self):
+        """A whole image's finest codes are an input (closing block: scale id 0, G x G, right before <eoi>)."""
+        for row in (self.maker.cap("shapes_train", 3), self.maker.chat_cap("shapes_train", 3),
+                    self.maker.chat_edit("edits", 2)):
+            lay, v = row.lay, self.vocab
+            closing = [p for p, s in enumerate(lay.scale) if s == 0]
+            self.assertEqual(len(closing), 64 * row.n_images)
+            for k in range(row.n_images):
+                cells = closing[64 * k:64 * (k + 1)]
+                self.assertEqual(cells, list(range(cells[0], cells[0] + 64)))
+                self.assertEqual(lay.ids[cells[-1] + 1], v.eoi)
+                self.assertEqual([lay.slot[p] for p in cells], [k * (N_ALL - 1 + 64) + N_ALL - 1 + j for j in range(64)])
+                self.assertTrue((row.tgt[cells] == -1).all())
+                self.assertEqual({lay.pos[p][2] - lay.pos[cells[0] - 36][2] for p in cells}, {1.0})  # time p0 + S
 
 
 if __name__ == "__main__":

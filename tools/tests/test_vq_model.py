@@ -40,12 +40,16 @@ class TestVQ(unittest.TestCase):
     def test_block_upsample_matrix_is_bicubic(self):
         M = block_upsample_matrix(SCALES)
         E = torch.randn(512, 32)
-        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES[:-1])))
+        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
         feats = M @ E[codes]
         # block s=2 (3x3) comes from scale 1 (2x2) codes, which sit at offset 1 of the input codes
         prev = E[codes[0, 1:5]].t().reshape(1, 32, 2, 2)
         ref = F.interpolate(prev, size=(3, 3), mode="bicubic", align_corners=False).reshape(32, 9).t()
         self.assertTrue(torch.allclose(feats[0, 4:13], ref, atol=1e-5))
+        # the closing block (last G*G cells) is the last scale's code features, unresampled
+        G2 = SCALES[-1] ** 2
+        self.assertEqual(M.shape[0], sum(s * s for s in SCALES[1:]) + G2)
+        self.assertTrue(torch.allclose(feats[0, -G2:], E[codes[0, -G2:]], atol=1e-6))
 
 
 class TestDecoderFinetune(unittest.TestCase):
@@ -86,7 +90,7 @@ class TestDecoder(unittest.TestCase):
         model = NextScaleDecoder(lm, vocab.size, len(SCALES), 32).eval()
         M = block_upsample_matrix(SCALES)
         E = torch.randn(512, 32)
-        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES[:-1])))
+        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
         outs = []
         for upto in (3, 6):
             lay, p0 = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, upto)

@@ -2,7 +2,8 @@
  * A conversation as the token program the model reads (docs/model-format.md, "Chat"):
  *   <bos> <user> [<boi> image <eoi>] words… <assistant> (words… | <boi> image <eoi>) <eos> <user> … <assistant>
  * Every item carries its RoPE position: text advances one per token; an image opened by <boi> at
- * position t has its blocks at p0 = t + 1 and the text after it resumes at p0 + max(C, S), like
+ * position t has its blocks at p0 = t + 1 (with image.feed_back_finest, then a closing block of its
+ * finest codes at time p0 + S) and the text after it resumes at p0 + imageSpan, like
  * tools/nextscale_tools/seq.py chat_layout. The unconditional row for CFG is the same program with
  * the last user message's words replaced by <null>.
  */
@@ -22,23 +23,25 @@ export interface ChatProgram {
   tokens: number;
 }
 
+/** Tokens one whole image takes in the KV cache: <boi>, blocks 1..S−1, the closing block if any, <eoi>. */
+export function imageCacheTokens(cfg: NextFlowConfig): number {
+  const sc = cfg.vq.scales;
+  const G = sc[sc.length - 1];
+  return 2 + sc.slice(1).reduce((n, h) => n + h * h, 0) + (cfg.vq.feedBackFinest ? G * G : 0);
+}
+
+/** RoPE offset from an image's first block (p0) to the text after it: past every block's time p0 + s. */
+export function imageSpan(cfg: NextFlowConfig): number {
+  const S = cfg.vq.scales.length;
+  return Math.max(cfg.arch.ropeImageRange, cfg.vq.feedBackFinest ? S + 1 : S);
+}
+
 export class ProgramBuilder {
   readonly items: ProgramItem[] = [];
   nextPos = 0;
   tokens = 0;
 
   constructor(private cfg: NextFlowConfig) {}
-
-  /** Tokens per image in the cache: <boi>, every block of scales 1..S−1, <eoi>. */
-  get imageTokens(): number {
-    const sc = this.cfg.vq.scales;
-    return 2 + sc.slice(1).reduce((n, h) => n + h * h, 0);
-  }
-
-  /** Position offset from an image's first block to the text after it. */
-  get imageSpan(): number {
-    return Math.max(this.cfg.arch.ropeImageRange, this.cfg.vq.scales.length);
-  }
 
   text(cond: number[], uncond = cond): void {
     if (!cond.length) return;
@@ -51,14 +54,14 @@ export class ProgramBuilder {
     this.tokens += cond.length;
   }
 
-  /** <boi>, the image's blocks and <eoi>. */
+  /** <boi>, the image's blocks (and closing block) and <eoi>. */
   image(codes: number[][]): void {
     const v = this.cfg.vocab;
     this.text([v.boi]);
     const p0 = this.nextPos;
     this.items.push({ kind: 'image', codes, p0 });
-    this.tokens += this.imageTokens - 2;
-    this.nextPos = p0 + this.imageSpan;
+    this.tokens += imageCacheTokens(this.cfg) - 2;
+    this.nextPos = p0 + imageSpan(this.cfg);
     this.text([v.eoi]);
   }
 

@@ -7,7 +7,8 @@
  *   decode:  head over [<eos>, <boi>, words…] of the last row → GPU sampler (step textStep(n)) →
  *            read back one u32 → <eos> ends the turn, a word streams out and is fed back (T = 1),
  *            <boi> is fed back and its row's logits start an image: scales 1..S−1 as in
- *            text-to-image (scale-step.ts), each with a preview; then <eoi> is fed and text resumes.
+ *            text-to-image (scale-step.ts), each with a preview; then (image.feed_back_finest) its closing
+ *            block of finest codes and <eoi> are fed, and text resumes.
  * With CFG (images only) row 1 is the conversation with the last user message's words as <null>.
  */
 import type { GpuContext } from '../../gpu/device';
@@ -20,8 +21,8 @@ import { imageScalePositions, textPositions } from '../../kernels/rope-positions
 import type { ChatEvent, ChatMessage, ChatOptions, ChatPart, ChatReply, RgbaImage } from '../../engine/types';
 import { ContextTooLongError, ImageInputUnsupportedError, InvalidOptionError, ModelConfigError } from '../../engine/errors';
 import type { NextFlowModel } from './model';
-import { chatProgram, type ChatProgram } from './chat-program';
-import { ScaleBuffers, recordBlockInput, recordSampleScale, type ImageSampling } from './scale-step';
+import { chatProgram, imageCacheTokens, imageSpan, type ChatProgram } from './chat-program';
+import { ScaleBuffers, recordBlockInput, recordClosingBlockInput, recordSampleScale, type ImageSampling } from './scale-step';
 import { Workspace, recordEmbedTokens, recordHead, recordLayers } from './transformer';
 
 /** For goldens: every drawn token id; the first `captureLogits` candidate logits of every text step and of every scale's cond rows. */
@@ -140,7 +141,7 @@ class ChatSession {
         break;
       }
       if (tok === v.boi) {
-        if (this.cacheLen + this.imageTokens() > this.m.config.contextLength) break; // no room: max-tokens
+        if (this.cacheLen + imageCacheTokens(this.m.config) > this.m.config.contextLength) break; // no room: max-tokens
         const part = parts.length;
         this.onEvent?.({ type: 'image-start', part });
         const img = await this.generateImage(images++, part);
@@ -151,6 +152,7 @@ class ChatSession {
         parts.push({ type: 'image', image: img.image, codes: img.codes });
         this.onEvent?.({ type: 'image', part, image: img.image, codes: img.codes });
         if (n >= this.maxNew) break;
+        if (this.m.config.vq.feedBackFinest) this.feedClosingBlock(img.p0); // sb.codes still hold its codes
         next = await this.feedText(v.eoi, n);
         continue;
       }
@@ -164,11 +166,6 @@ class ChatSession {
       next = await this.feedText(tok, n);
     }
     return { message: { role: 'assistant', parts }, stopReason, contextTokens: this.cacheLen, contextLength: this.m.config.contextLength };
-  }
-
-  private imageTokens(): number {
-    const sc = this.m.config.vq.scales;
-    return 2 + sc.slice(1).reduce((a, h) => a + h * h, 0);
   }
 
   /** Runs the whole program; returns the first sampled token of the reply. */
@@ -189,6 +186,7 @@ class ChatSession {
           this.recordBlock(rec, s, it.p0);
           rec.submit();
         }
+        if (this.m.config.vq.feedBackFinest) this.feedClosingBlock(it.p0);
       }
     }
     return this.readToken();
@@ -223,6 +221,19 @@ class ChatSession {
     recordBlockInput(rec, this.m, this.ws, this.sb, s);
     recordLayers(rec, this.m.transformer, c.arch, this.ws, { T: h * h, start: this.cacheLen, mask: 'block' });
     this.cacheLen += h * h;
+  }
+
+  /** The closing block of the whole image in sb.codes (its finest codes), at cache position cacheLen. */
+  private feedClosingBlock(p0: number): void {
+    const c = this.m.config;
+    const S = c.vq.scales.length;
+    const G = c.vq.scales[S - 1];
+    const rec = new Recorder(this.ctx, 'chat-closing-block');
+    writeBuffer(this.ctx, this.ws.positions, imageScalePositions(p0, S, G, G, c.arch.ropeImageRange));
+    recordClosingBlockInput(rec, this.m, this.ws, this.sb);
+    recordLayers(rec, this.m.transformer, c.arch, this.ws, { T: G * G, start: this.cacheLen, mask: 'block' });
+    this.cacheLen += G * G;
+    rec.submit();
   }
 
   /**
@@ -268,7 +279,7 @@ class ChatSession {
    * The image after a sampled <boi>: feed <boi>, sample scale 0 from its row, then blocks 1..S−1.
    * Returns undefined when cancelled (the partial image is dropped: it cannot be read back as a whole).
    */
-  private async generateImage(k: number, part: number): Promise<{ image: RgbaImage; codes: number[][] } | undefined> {
+  private async generateImage(k: number, part: number): Promise<{ image: RgbaImage; codes: number[][]; p0: number } | undefined> {
     const c = this.m.config;
     const v = c.vocab;
     const scales = c.vq.scales;
@@ -313,9 +324,9 @@ class ChatSession {
         },
       });
     }
-    this.pos = p0 + Math.max(c.arch.ropeImageRange, S);
+    this.pos = p0 + imageSpan(c);
     if (this.capture?.captureLogits) (this.capture.images ??= []).push(record);
-    return { image: { width: size, height: size, data: rgba! }, codes };
+    return { image: { width: size, height: size, data: rgba! }, codes, p0 };
   }
 }
 

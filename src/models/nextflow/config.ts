@@ -46,6 +46,12 @@ export interface NextFlowVq {
   encBlocks: number;
   groups: number;
   groupEps: number;
+  /**
+   * image.feed_back_finest: a whole image in the context (read, or generated and finished) is followed by a
+   * closing block of its finest-scale codes (scale-embedding row 0, RoPE time p0 + S), so the text after it
+   * sees every code. Without it the finest scale is never an input.
+   */
+  feedBackFinest: boolean;
 }
 
 export interface NextFlowConfig {
@@ -128,7 +134,9 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
     encBlocks: num(q, 'enc_blocks', 'vq', { int: true, min: 0 }),
     groups: num(q, 'groupnorm_groups', 'vq', { int: true, min: 1 }),
     groupEps: num(q, 'groupnorm_eps', 'vq', { min: 0 }),
+    feedBackFinest: im.feed_back_finest === true,
   };
+  if (im.feed_back_finest !== undefined && typeof im.feed_back_finest !== 'boolean') throw new ModelConfigError(`image.feed_back_finest must be true or false, not ${JSON.stringify(im.feed_back_finest)}`);
   if (vq.codebookSize !== vocab.imageCount) throw new ModelConfigError(`image.codebook_size=${vq.codebookSize} differs from the vocab's image range (${vocab.imageCount} codes)`);
   const latent = num(im, 'latent', 'image', { int: true, min: 1 });
   if (vq.scales.length < 1 || vq.scales[vq.scales.length - 1] !== latent) throw new ModelConfigError(`image.scales ${JSON.stringify(vq.scales)} must end at the latent grid ${latent}`);

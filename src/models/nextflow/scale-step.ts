@@ -71,6 +71,23 @@ export function recordBlockInput(rec: Recorder, m: NextFlowModel, ws: Workspace,
 }
 
 /**
+ * ws.x[b] = img_in_0(E[codes_{S−1}]) for every batch row b: the closing block of a whole image (scale-embedding
+ * row 0, which no predicting block uses), so that later tokens read its finest codes (image.feed_back_finest).
+ */
+export function recordClosingBlockInput(rec: Recorder, m: NextFlowModel, ws: Workspace, sb: ScaleBuffers): void {
+  const vq = m.config.vq;
+  const S = vq.scales.length;
+  const G = vq.scales[S - 1];
+  const V = m.config.vocab.imageCount;
+  recordCodebookGather(rec, { codes: sb.codes, codesOffset: sb.layout.offsets[S - 1], codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, out: sb.tokFeat, B: 1, h: G, w: G, V, C: vq.codeDim, layout: 'tokens' });
+  const L = G * G;
+  const D = m.config.arch.dim;
+  for (let b = 0; b < ws.B; b++) {
+    recordLinear(rec, { M: L, K: vq.codeDim, N: D, x: { buffer: sb.tokFeat }, weights: m.imgInForScale(0), y: { buffer: ws.x, offset: b * L * D } });
+  }
+}
+
+/**
  * Sample scale s from sb.logits (cond rows, then uncond rows when B = 2) into sb.codes, then
  * f̂ += bicubic(E[codes_s] → G) (f̂ is cleared at s = 0). `imageIndex` picks the draw stream.
  */
