@@ -88,6 +88,9 @@ await check('a config that does not match the weights is ModelConfigError', Mode
 const noLayers = structuredClone(files.config) as Record<string, unknown>;
 delete noLayers.architecture;
 await check('a config without architecture is ModelConfigError', ModelConfigError, async () => NextFlowModel.load(ctx, { config: noLayers, tokenizer, weights }));
+const badFlag = structuredClone(files.config) as { image: Record<string, unknown> };
+badFlag.image.feed_back_finest = 'yes';
+await check('image.feed_back_finest that is not a boolean is ModelConfigError', ModelConfigError, async () => NextFlowModel.load(ctx, { config: badFlag, tokenizer, weights }));
 // Weights without the VQ encoder: the model loads, says it cannot see images, and chat refuses images.
 const noEncoder = new Map<string, ByteSource>([...weights].map(([k, v]) => [k, v]));
 noEncoder.set('vq.safetensors', stripTensors(weights.get('vq.safetensors')!, (name) => name.startsWith('vq.encoder.')));
