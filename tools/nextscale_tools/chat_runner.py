@@ -61,16 +61,16 @@ class ChatRunner:
     @torch.no_grad()
     def _logits(self, rows):
         """rows: [(parts, images)] -> (logits [B, L, V], layouts)."""
-        n_in = self.r.n_in
+        n_codes = self.r.n_codes
         lays, inp = [], []
         for parts, images in rows:
-            lays.append(chat_layout(self.v, parts, self.r.scales, self.r.range_c)[0])
+            lays.append(chat_layout(self.v, parts, self.r.scales, self.r.range_c, self.r.closing)[0])
             flat = []
             for codes in images:
                 cells = [c for sc in codes for c in sc]
-                flat += (cells + [0] * n_in)[:n_in]
+                flat += (cells + [0] * n_codes)[:n_codes]
             inp.append(flat)
-        K = max(n_in, max(len(x) for x in inp))
+        K = max(n_codes, max(len(x) for x in inp))
         inp_t = torch.tensor([x + [0] * (K - len(x)) for x in inp], dtype=torch.long)
         ids, scale, pos, group, slot = collate(lays, self.v.pad)
         feats = gather_block_feats(self.r.M, self.r.codebook, inp_t, slot)

@@ -14,12 +14,13 @@ STABILITY_REL = 2.5e-4
 
 
 class Runner:
-    def __init__(self, model, vq, vocab, scales, range_c):
+    def __init__(self, model, vq, vocab, scales, range_c, closing=True):
+        """closing: the model's image.feed_back_finest (a whole image is followed by its closing block)."""
         self.model, self.vq, self.vocab = model.eval(), vq.eval(), vocab
-        self.scales, self.range_c = list(scales), range_c
-        self.M = block_upsample_matrix(self.scales)
+        self.scales, self.range_c, self.closing = list(scales), range_c, closing
+        self.M = block_upsample_matrix(self.scales, closing)
         self.codebook = vq.codebook.weight.detach()
-        self.n_in = sum(s * s for s in self.scales)  # input codes per image (M's columns)
+        self.n_codes = sum(s * s for s in self.scales)  # input codes per image (M's columns)
 
     def _logits_BLV(self, layouts, in_codes_BN):
         ids, scale, pos, group, slot = collate(layouts, self.vocab.pad)
@@ -28,7 +29,7 @@ class Runner:
 
     def _in_codes(self, codes, rows):
         flat = [c for sc in codes for c in sc]
-        flat = (flat + [0] * self.n_in)[: self.n_in]
+        flat = (flat + [0] * self.n_codes)[: self.n_codes]
         return torch.tensor([flat] * rows, dtype=torch.long)
 
     @torch.no_grad()
@@ -82,10 +83,10 @@ class Runner:
     @torch.no_grad()
     def caption(self, codes_flat, max_words=16):
         """Greedy caption from an image's flat code list (coarse->fine, all scales). Candidates: text plus <eos>."""
-        in_codes = torch.tensor([list(codes_flat[: self.n_in])], dtype=torch.long)
+        in_codes = torch.tensor([list(codes_flat[: self.n_codes])], dtype=torch.long)
         words = []
         for _ in range(max_words):
-            lay = caption_layout(self.vocab, words, self.scales, self.range_c, with_eos=False)
+            lay = caption_layout(self.vocab, words, self.scales, self.range_c, with_eos=False, closing=self.closing)
             logits = self._logits_BLV([lay], in_codes)[0, -1]
             cand = np.full(self.vocab.size, -np.inf, dtype=np.float32)
             cand[self.vocab.text_start:self.vocab.image_start] = logits[self.vocab.text_start:self.vocab.image_start].numpy()

@@ -30,4 +30,7 @@ def load_runner(model_dir):
     vq = MultiScaleVQ(vq_cfg)
     vq_t, _ = safetensors_io.load(os.path.join(model_dir, "vq.safetensors"))
     vq.load_state_dict({k[3:]: v for k, v in vq_t.items()})
-    return Runner(model, vq, vocab, img["scales"], arch["rope"]["image_range"]), mc
+    closing = img.get("feed_back_finest", False)
+    if not isinstance(closing, bool):  # the engine rejects it too (config.ts, ModelConfigError)
+        raise ValueError(f"config.json image.feed_back_finest must be true or false, got {closing!r}")
+    return Runner(model, vq, vocab, img["scales"], arch["rope"]["image_range"], closing), mc

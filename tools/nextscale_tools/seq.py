@@ -20,14 +20,15 @@ import torch.nn.functional as F
 PAD_GROUP = 1 << 30
 
 
-def image_span(scales, range_c):
-    """RoPE distance from an image's first block (p0) to the text after it: past the closing block's time p0 + S."""
-    return max(range_c, len(scales) + 1)
+def image_span(scales, range_c, closing=True):
+    """RoPE distance from an image's first block (p0) to the text after it: past the closing block's time p0 + S
+    (past the last block's p0 + S - 1 for a model without closing blocks)."""
+    return max(range_c, len(scales) + 1 if closing else len(scales))
 
 
-def cells_per_image(scales):
-    """Block cells of one whole image: blocks 1..S-1 and the closing block."""
-    return sum(h * h for h in scales[1:]) + scales[-1] ** 2
+def cells_per_image(scales, closing=True):
+    """Block cells of one whole image: blocks 1..S-1 and the closing block (when the model has one)."""
+    return sum(h * h for h in scales[1:]) + (scales[-1] ** 2 if closing else 0)
 
 
 def closing_block(lay, scales, p0, range_c, slot0):
@@ -69,8 +70,9 @@ def t2i_layout(vocab, word_ids, scales, range_c, upto):
     return lay, p0
 
 
-def caption_layout(vocab, word_ids, scales, range_c, with_eos=True):
-    """Full captioning sequence (or its prefix when word_ids is partial and with_eos is False)."""
+def caption_layout(vocab, word_ids, scales, range_c, with_eos=True, closing=True):
+    """Full captioning sequence (or its prefix when word_ids is partial and with_eos is False).
+    closing: the model's image.feed_back_finest (whole images get a closing block)."""
     lay = Layout()
     lay.text(vocab.bos, 0)
     lay.text(vocab.boi, 1)
@@ -79,24 +81,26 @@ def caption_layout(vocab, word_ids, scales, range_c, with_eos=True):
     for s in range(1, len(scales)):
         lay.block(s, scales[s], scales[s], p0, range_c, slot)
         slot += scales[s] ** 2
-    closing_block(lay, scales, p0, range_c, slot)
-    t = p0 + image_span(scales, range_c)  # first token after an image
+    if closing:
+        closing_block(lay, scales, p0, range_c, slot)
+    t = p0 + image_span(scales, range_c, closing)  # first token after an image
     for tok in [vocab.eoi] + list(word_ids) + ([vocab.eos] if with_eos else []):
         lay.text(tok, t)
         t += 1
     return lay
 
 
-def chat_layout(vocab, parts, scales, range_c):
+def chat_layout(vocab, parts, scales, range_c, closing=True):
     """Chat sequence: <bos> then parts, each ("tokens", [ids]) or ("image", k) with k of the S scales known.
     An image is <boi>, its blocks 1..min(k, S-1) (block s predicts scale s) and, when whole (k = S), its closing
     block and <eoi>. Image k's block slots start at k * cells_per_image, and its input codes are
     in_codes[k * n_codes:(k + 1) * n_codes]. Positions follow caption_layout: the blocks start right after <boi>,
-    and text resumes image_span later. Returns (Layout, [index of each <boi>])."""
+    and text resumes image_span later. closing=False (a model without image.feed_back_finest) leaves out closing
+    blocks. Returns (Layout, [index of each <boi>])."""
     lay = Layout()
     lay.text(vocab.bos, 0)
     t, bois = 1, []
-    n_cells = cells_per_image(scales)
+    n_cells = cells_per_image(scales, closing)
     for kind, arg in parts:
         if kind == "tokens":
             for tok in arg:
@@ -110,9 +114,10 @@ def chat_layout(vocab, parts, scales, range_c):
         for s in range(1, min(arg, len(scales) - 1) + 1):
             lay.block(s, scales[s], scales[s], p0, range_c, slot)
             slot += scales[s] ** 2
-        t = p0 + image_span(scales, range_c)
+        t = p0 + image_span(scales, range_c, closing)
         if arg == len(scales):
-            closing_block(lay, scales, p0, range_c, slot)
+            if closing:
+                closing_block(lay, scales, p0, range_c, slot)
             lay.text(vocab.eoi, t)
             t += 1
     return lay, bois
@@ -131,12 +136,12 @@ def collate(layouts, pad_id):
     return tuple(torch.from_numpy(a) for a in (ids, scale, pos, group, slot))
 
 
-def block_upsample_matrix(scales):
+def block_upsample_matrix(scales, closing=True):
     """[cells_per_image, sum_s h_s^2] matrix M: block-input features = M @ E[codes of all scales].
     Row block s holds bicubic_upsample(h_{s-1} -> h_s) (align_corners=False) applied to one-hot maps; the last
-    G^2 rows (the closing block) copy the codes of scale S-1."""
+    G^2 rows (the closing block; absent when closing is False) copy the codes of scale S-1."""
     n_in = sum(s * s for s in scales)
-    n_out = cells_per_image(scales)
+    n_out = cells_per_image(scales, closing)
     M = torch.zeros(n_out, n_in)
     r0 = c0 = 0
     for s_prev, s in zip(scales[:-1], scales[1:]):
@@ -145,7 +150,8 @@ def block_upsample_matrix(scales):
         M[r0:r0 + s * s, c0:c0 + s_prev * s_prev] = up.t()
         r0 += s * s
         c0 += s_prev * s_prev
-    M[r0:, c0:] = torch.eye(scales[-1] ** 2)
+    if closing:
+        M[r0:, c0:] = torch.eye(scales[-1] ** 2)
     return M
 
 

@@ -45,28 +45,28 @@ def sample_rows(maker, cfg, data, rng, batch):
     return rows
 
 
-def collate_rows(rows, pad_id, n_in):
-    """n_in: input codes per image (all scales)."""
-    """Rows -> (ids, scale, pos, group, slot, tgt, wt, in_codes), padded to the longest row and image count."""
+def collate_rows(rows, pad_id, n_codes):
+    """Rows -> (ids, scale, pos, group, slot, tgt, wt, in_codes), padded to the longest row and image count.
+    n_codes: input codes per image (all scales)."""
     ids, scale, pos, group, slot = collate([r.lay for r in rows], pad_id)
     B, L = ids.shape
     K = max(r.n_images for r in rows)
     tgt = torch.full((B, L), -1, dtype=torch.long)
     wt = torch.zeros(B, L)
-    inp = torch.zeros(B, K * n_in, dtype=torch.long)
+    inp = torch.zeros(B, K * n_codes, dtype=torch.long)
     for b, r in enumerate(rows):
         tgt[b, :len(r.tgt)] = torch.from_numpy(r.tgt)
         wt[b, :len(r.wt)] = torch.from_numpy(r.wt)
         if r.inp:
-            inp[b, :len(r.inp) * n_in] = torch.from_numpy(np.concatenate(r.inp))
+            inp[b, :len(r.inp) * n_codes] = torch.from_numpy(np.concatenate(r.inp))
     return ids, scale, pos, group, slot, tgt, wt, inp
 
 
-def batch_groups(rows, pad_id, n_in, split_len=200):
+def batch_groups(rows, pad_id, n_codes, split_len=200):
     """Short and long rows go in separate forward passes, so a few long chat rows do not pad the rest."""
     short = [r for r in rows if len(r.lay) <= split_len]
     long = [r for r in rows if len(r.lay) > split_len]
-    return [collate_rows(g, pad_id, n_in) for g in (short, long) if g]
+    return [collate_rows(g, pad_id, n_codes) for g in (short, long) if g]
 
 
 def lm_loss(model, M, codebook, batch, image_start):
@@ -100,6 +100,25 @@ def remap_vocab_rows(old_state, new_state, old_words, vocab):
     return out
 
 
+def grow_depth(state, model, log):
+    """An init checkpoint with fewer layers than the config: its layers keep their place at the bottom and the
+    new ones go on top as identity blocks (o_proj and down_proj zero, so both residual branches add nothing).
+    The grown model computes exactly what the checkpoint did, and gradients still reach every new weight."""
+    have = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("layers."))
+    want = model.c["layers"]
+    if have >= want:
+        return state
+    out = dict(state)
+    for k, v in model.state_dict().items():
+        if k not in out:
+            out[k] = v.clone()
+    for i in range(have, want):
+        out[f"layers.{i}.o_proj.weight"].zero_()
+        out[f"layers.{i}.down_proj.weight"].zero_()
+    log(f"lm: grew depth {have} -> {want} layers (new layers start as identity)")
+    return out
+
+
 def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
     """init_from: a checkpoint (lm.pt) whose weights start a fresh run (step 0, new optimizer), e.g. the
     previous tokenizer's decoder: its text and position structure carries over, its image rows relearn."""
@@ -127,7 +146,7 @@ def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
         ck = torch.load(init_from)
         state = ck["model"] if ck["vocab_words"] == vocab.words else \
             remap_vocab_rows(ck["model"], model.state_dict(), ck["vocab_words"], vocab)
-        model.load_state_dict(state)
+        model.load_state_dict(grow_depth(state, model, log))
         log(f"lm: initialised from {init_from} (its step {ck['step']})")
     log(f"lm: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M params, vocab {vocab.size}")
     M = block_upsample_matrix(cfg["vq"]["scales"])

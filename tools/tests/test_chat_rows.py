@@ -8,6 +8,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from nextscale_tools import chat, checker, shapes  # noqa: E402
 from nextscale_tools.rows import RowMaker  # noqa: E402
+from nextscale_tools.seq import block_upsample_matrix, caption_layout, cells_per_image, chat_layout  # noqa: E402
 from nextscale_tools.vocab import Vocab, split_words  # noqa: E402
 
 SCALES = [1, 2, 3, 4, 6, 8]
@@ -85,6 +86,21 @@ class TestChatRows(unittest.TestCase):
                 self.assertEqual([lay.slot[p] for p in cells], [k * (N_ALL - 1 + 64) + N_ALL - 1 + j for j in range(64)])
                 self.assertTrue((row.tgt[cells] == -1).all())
                 self.assertEqual({lay.pos[p][2] - lay.pos[cells[0] - 36][2] for p in cells}, {1.0})  # time p0 + S
+
+    def test_without_closing_blocks_text_resumes_after_the_last_block(self):
+        """image.feed_back_finest = false: no closing block, no closing rows in M, and the text after an image at
+        p0 + max(C, S) (chat-program.ts imageSpan); the reference must lay a context out as the engine does."""
+        v, S = self.vocab, len(SCALES)
+        words = v.encode("a small red circle")
+        for closing in (True, False):
+            lay = caption_layout(v, words, SCALES, 4.0, closing=closing)
+            self.assertEqual(sum(s == 0 for s in lay.scale), 64 if closing else 0)
+            eoi = lay.ids.index(v.eoi)
+            self.assertEqual(lay.pos[eoi][0], 2 + (S + 1 if closing else S))  # p0 = 2; C = 4 < S
+            self.assertEqual(block_upsample_matrix(SCALES, closing).shape[0], N_ALL - 1 + (64 if closing else 0))
+            chat_lay, bois = chat_layout(v, [("image", S), ("tokens", words), ("image", S)], SCALES, 4.0, closing)
+            slots = [x for x in chat_lay.slot if x >= 0]
+            self.assertEqual(slots, list(range(2 * cells_per_image(SCALES, closing))))
 
 
 if __name__ == "__main__":

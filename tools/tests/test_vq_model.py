@@ -15,6 +15,7 @@ from nextscale_tools import safetensors_io  # noqa: E402
 from nextscale_tools.finetune_vq_decoder import finetune_vq_decoder  # noqa: E402
 from nextscale_tools.model import NextScaleDecoder  # noqa: E402
 from nextscale_tools.seq import block_upsample_matrix, collate, gather_block_feats, t2i_layout  # noqa: E402
+from nextscale_tools.train_lm import grow_depth  # noqa: E402
 from nextscale_tools.vocab import Vocab  # noqa: E402
 from nextscale_tools.vq import MultiScaleVQ  # noqa: E402
 
@@ -101,6 +102,30 @@ class TestDecoder(unittest.TestCase):
         self.assertTrue(torch.allclose(outs[0], outs[1][:, :n], atol=1e-5))
         self.assertEqual(p0, 5)
         self.assertEqual(lay.pos[p0], (5 + 8 * 0.25, 5 + 8 * 0.25, 6))  # scale 1 (2x2), cell (0, 0)
+
+    def test_grow_depth_keeps_the_function_and_trains_new_layers(self):
+        """A 1-layer checkpoint grown to 3 layers computes the same logits, and every new weight gets a gradient."""
+        torch.manual_seed(0)
+        vocab = Vocab(["a", "red", "circle"], 512)
+        small = NextScaleDecoder(dict(CFG["lm"], layers=1), vocab.size, len(SCALES), 32).eval()
+        for p in small.parameters():  # a trained-looking checkpoint: nothing at its init value
+            p.data.add_(0.05 * torch.randn_like(p))
+        big = NextScaleDecoder(dict(CFG["lm"], layers=3), vocab.size, len(SCALES), 32).eval()
+        big.load_state_dict(grow_depth(small.state_dict(), big, log=lambda m: None))
+        M = block_upsample_matrix(SCALES)
+        E = torch.randn(512, 32)
+        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
+        lay, _ = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, len(SCALES))
+        ids, scale, pos, group, slot = collate([lay], vocab.pad)
+        feats = gather_block_feats(M, E, codes, slot)
+        with torch.no_grad():
+            want = small(ids, feats, scale, pos, group)
+        got = big(ids, feats, scale, pos, group)
+        self.assertTrue(torch.allclose(got, want, atol=1e-5))
+        got.square().mean().backward()
+        for name, p in big.named_parameters():
+            if name.startswith(("layers.1.", "layers.2.")) and name.endswith(("o_proj.weight", "down_proj.weight")):
+                self.assertGreater(float(p.grad.abs().max()), 0.0, name)
 
 
 class TestSafetensors(unittest.TestCase):

@@ -63,10 +63,14 @@ export function recordBlockInput(rec: Recorder, m: NextFlowModel, ws: Workspace,
   const common = { codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, V, C: vq.codeDim };
   recordCodebookGather(rec, { codes: sb.codes, codesOffset: sb.layout.offsets[s - 1], out: sb.prevMap, B: 1, h: q, w: q, layout: 'nchw', ...common });
   recordResizeBicubic(rec, { x: sb.prevMap, out: sb.tokFeat, B: 1, C: vq.codeDim, inH: q, inW: q, outH: p, outW: p, layout: 'tokens' });
-  const L = p * p;
+  recordImgIn(rec, m, ws, sb, s, p * p);
+}
+
+/** ws.x[b] = img_in(sb.tokFeat[:L]) + scale_emb[scaleRow] for every batch row b (the rows share the features). */
+function recordImgIn(rec: Recorder, m: NextFlowModel, ws: Workspace, sb: ScaleBuffers, scaleRow: number, L: number): void {
   const D = m.config.arch.dim;
   for (let b = 0; b < ws.B; b++) {
-    recordLinear(rec, { M: L, K: vq.codeDim, N: D, x: { buffer: sb.tokFeat }, weights: m.imgInForScale(s), y: { buffer: ws.x, offset: b * L * D } });
+    recordLinear(rec, { M: L, K: m.config.vq.codeDim, N: D, x: { buffer: sb.tokFeat }, weights: m.imgInForScale(scaleRow), y: { buffer: ws.x, offset: b * L * D } });
   }
 }
 
@@ -80,11 +84,7 @@ export function recordClosingBlockInput(rec: Recorder, m: NextFlowModel, ws: Wor
   const G = vq.scales[S - 1];
   const V = m.config.vocab.imageCount;
   recordCodebookGather(rec, { codes: sb.codes, codesOffset: sb.layout.offsets[S - 1], codebook: m.codebook.buffer, codebookOffset: m.codebook.offset, out: sb.tokFeat, B: 1, h: G, w: G, V, C: vq.codeDim, layout: 'tokens' });
-  const L = G * G;
-  const D = m.config.arch.dim;
-  for (let b = 0; b < ws.B; b++) {
-    recordLinear(rec, { M: L, K: vq.codeDim, N: D, x: { buffer: sb.tokFeat }, weights: m.imgInForScale(0), y: { buffer: ws.x, offset: b * L * D } });
-  }
+  recordImgIn(rec, m, ws, sb, 0, G * G);
 }
 
 /**
