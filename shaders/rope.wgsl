@@ -8,31 +8,57 @@
 //
 // Bindings: 0 Params (uniform), 1 x f32 [B, T, ·] (read_write): token rows of `stride`
 //           elements, head h at h·D; 2 positions f32 [T] or [T, 3] (read).
-// Params:   B, T, H, D (head dim, even); stride (elements between tokens); x_off, p_off (element
-//           offsets); s0, s1 (pairs on axes 0 and 1, 3D only); log2_theta (f32); nx.
+// Params:   B, T, H, D (head dim, even, ≤ 128); stride (elements between tokens); x_off, p_off
+//           (element offsets); s0, s1 (pairs on axes 0 and 1, 3D only); nx; inv_freq (D/2 f32,
+//           theta^(−2j/D) rounded to f32 on the host, packed four per vec4).
 // Dispatch: ceil(B·T·H·D/2 / WG) workgroups folded into (nx, ny); one thread per pair.
-// Precision: the angle is reduced to [−π, π] before sin/cos, whose accuracy WGSL only bounds
-//           there; positions up to a few thousand keep the angle's own f32 rounding ≲ 3e-4 rad.
+// Precision: the angle pos·inv_freq is the f32 product, as every f32 RoPE (PyTorch's included)
+//           forms it, and its sin/cos are then computed to ~1e-7 by sincos_f32 below. The built-in
+//           sin/cos are not used: WGSL only bounds them to 2⁻¹¹ absolute, and SwiftShader's measure
+//           1.9e-4 off. That error in q and k shifted the model's logits against PyTorch by up to
+//           1e-3 of their magnitude in long chats. inv_freq comes from the host for the same
+//           reason: the built-in exp2 is ~3 ulp off, i.e. 1e-4 rad at position 500.
 
 struct Params {
   B: u32,
   T: u32,
   H: u32,
-  D: u32,          // head dim, in elements (even)
+  D: u32,          // head dim, in elements (even, ≤ 128)
   stride: u32,     // elements between tokens of x
   x_off: u32,      // offset of x in its binding, in elements
   p_off: u32,      // offset of positions in its binding, in elements
   s0: u32,         // pairs driven by axis 0 (3D)
   s1: u32,         // pairs driven by axis 1 (3D); the rest by axis 2
-  log2_theta: f32, // log2 of the RoPE base
   nx: u32,         // workgroups along x
+  inv_freq: array<vec4<f32>, 16>, // pair j at [j / 4][j % 4]
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
 @group(0) @binding(2) var<storage, read> positions: array<f32>;
 
-const TWO_PI = 6.283185307179586;
+// π/2 in three parts (Cody–Waite): PIO2_1 and PIO2_2 have 11 significant bits, so k·PIO2_1 and
+// k·PIO2_2 are exact for |k| < 2¹³ (angles up to ~12000 rad) and the reduction loses nothing.
+const PIO2_1 = 1.5703125;
+const PIO2_2 = 4.837512969970703e-4;
+const PIO2_3 = 7.549790126404332e-8;
+const TWO_OVER_PI = 0.6366197723675814;
+
+// (sin a, cos a) to ~1e-7 absolute: a = k·π/2 + r with |r| ≤ π/4, Taylor polynomials in r (the
+// first omitted terms are < 2e-9 there), then the quadrant k mod 4 swaps and negates.
+fn sincos_f32(a: f32) -> vec2<f32> {
+  let kf = round(a * TWO_OVER_PI);
+  let r = ((a - kf * PIO2_1) - kf * PIO2_2) - kf * PIO2_3;
+  let r2 = r * r;
+  let sr = r + r * r2 * (-1.6666666666666666e-1 + r2 * (8.333333333333333e-3 + r2 * (-1.984126984126984e-4 + r2 * 2.7557319223985893e-6)));
+  let cr = 1.0 + r2 * (-0.5 + r2 * (4.1666666666666664e-2 + r2 * (-1.388888888888889e-3 + r2 * (2.48015873015873e-5 - r2 * 2.755731922398589e-7))));
+  switch u32(i32(kf) & 3) {
+    case 0u: { return vec2<f32>(sr, cr); }
+    case 1u: { return vec2<f32>(cr, -sr); }
+    case 2u: { return vec2<f32>(-sr, -cr); }
+    default: { return vec2<f32>(-cr, sr); }
+  }
+}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -49,14 +75,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #else
   let pos = positions[P.p_off + t];
 #endif
-  let inv_freq = exp2(-f32(2u * j) / f32(P.D) * P.log2_theta);
-  var ang = pos * inv_freq;
-  ang -= TWO_PI * round(ang / TWO_PI);
-  let c = cos(ang);
-  let s = sin(ang);
+  let sc = sincos_f32(pos * P.inv_freq[j / 4u][j % 4u]);
   let e = P.x_off + tok * P.stride + h * P.D + j;
   let a = x[e];
   let bv = x[e + half];
-  x[e] = a * c - bv * s;
-  x[e + half] = bv * c + a * s;
+  x[e] = a * sc.y - bv * sc.x;
+  x[e + half] = bv * sc.y + a * sc.x;
 }

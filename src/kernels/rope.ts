@@ -30,6 +30,23 @@ export interface RopeArgs {
 }
 
 const KERNEL = 'rope';
+/** Pairs the uniform's inv_freq table holds (rope.wgsl Params). */
+const MAX_PAIRS = 64;
+
+/**
+ * inv_freq_j = theta^(−2j/D) in f64, rounded to f32: what PyTorch's f32 `theta ** (−2j/D)` gives
+ * (to an ulp), and exact where the built-in exp2 is ~3 ulp off. Appended after 12 words (a vec4
+ * boundary), padded to MAX_PAIRS.
+ */
+export function ropeInvFreq(theta: number, D: number): Float32Array {
+  return Float32Array.from({ length: D / 2 }, (_, j) => theta ** (-(2 * j) / D));
+}
+
+function withInvFreq(params: ParamsBuilder, theta: number, D: number): ParamsBuilder {
+  const f = ropeInvFreq(theta, D);
+  for (let j = 0; j < MAX_PAIRS; j++) params.f32(j < f.length ? f[j] : 0);
+  return params;
+}
 
 export function recordRope(rec: Recorder, a: RopeArgs): void {
   const { B, T, H, D, theta, sections } = a;
@@ -37,6 +54,7 @@ export function recordRope(rec: Recorder, a: RopeArgs): void {
   const shapes = `x[${B},${T},${H},${D}] positions[${T}${sections ? ',3' : ''}]${sections ? ` sections=[${sections.join(',')}]` : ''}`;
   checkDims(KERNEL, shapes, { B, T, H, D, stride });
   if (D % 2 !== 0) throw new KernelShapeError(KERNEL, `head dim D=${D} must be even (${shapes})`);
+  if (D > 2 * MAX_PAIRS) throw new KernelShapeError(KERNEL, `head dim D=${D} must be ≤ ${2 * MAX_PAIRS} (${shapes})`);
   if (stride < H * D) throw new KernelShapeError(KERNEL, `stride=${stride} must be ≥ H·D = ${H * D} (${shapes})`);
   if (!(theta > 1) || !Number.isFinite(theta)) throw new KernelShapeError(KERNEL, `theta=${theta} must be a finite number > 1 (${shapes})`);
   if (sections) {
@@ -49,15 +67,15 @@ export function recordRope(rec: Recorder, a: RopeArgs): void {
   const x = bindWindow(ctx, KERNEL, shapes, 'x', a.x.buffer, stridedElems(B * T, stride, H * D), a.x.offset ?? 0);
   const p = bindWindow(ctx, KERNEL, shapes, 'positions', a.positions.buffer, sections ? 3 * T : T, a.positions.offset ?? 0);
 
+  const params = new ParamsBuilder()
+    .u32(B).u32(T).u32(H).u32(D).u32(stride).u32(x.offset).u32(p.offset)
+    .u32(sections?.[0] ?? 0).u32(sections?.[1] ?? 0);
   const { WG } = tuning.rope;
   const [nx, ny] = fold1D(ceilDiv((B * T * H * D) / 2, WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   rec.dispatch({
     shader: 'rope',
     defines: { WG, POS3D: sections ? 1 : 0 },
-    uniforms: new ParamsBuilder()
-      .u32(B).u32(T).u32(H).u32(D).u32(stride).u32(x.offset).u32(p.offset)
-      .u32(sections?.[0] ?? 0).u32(sections?.[1] ?? 0).f32(Math.log2(theta)).u32(nx)
-      .build(),
+    uniforms: withInvFreq(params.u32(nx).u32(0).u32(0), theta, D).build(),
     bindings: [x.binding, p.binding],
     workgroups: [nx, ny],
     label: `rope:${sections ? '3d' : '1d'}`,

@@ -1,4 +1,8 @@
-/** Plain-TypeScript RoPE in float64 (rotate-half), for tests: returns a rotated copy of x [B, T, ·]. */
+/**
+ * Plain-TypeScript RoPE (rotate-half), for tests: returns a rotated copy of x [B, T, ·]. The angle is
+ * formed as PyTorch's f32 reference forms it (inv_freq and pos·inv_freq rounded to f32); sin, cos and
+ * the rotation are float64.
+ */
 export function ropeRef(
   x: Float32Array, positions: Float32Array,
   s: { B: number; T: number; H: number; D: number; stride?: number; theta: number; sections?: readonly [number, number, number] },
@@ -10,7 +14,7 @@ export function ropeRef(
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let j = 0; j < half; j++) {
     const axis = !sections ? 0 : j < sections[0] ? 0 : j < sections[0] + sections[1] ? 1 : 2;
     const pos = sections ? positions[3 * t + axis] : positions[t];
-    const ang = pos * theta ** (-(2 * j) / D);
+    const ang = Math.fround(pos * Math.fround(theta ** (-(2 * j) / D)));
     const e = (b * T + t) * stride + h * D + j;
     const [x1, x2] = [x[e], x[e + half]];
     out[e] = x1 * Math.cos(ang) - x2 * Math.sin(ang);
