@@ -27,8 +27,10 @@ const counters = [
 let passed = 0;
 let failed = 0;
 let firstFailure = null;
+const times = [];
 for (const [name, cmd] of stages) {
   console.log(`\n=== ${name}: ${cmd}`);
+  const t0 = Date.now();
   const out = await new Promise((resolve) => {
     let text = '';
     const p = spawn(cmd, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,7 +53,9 @@ for (const [name, cmd] of stages) {
   if (out.code === 0 && name === 'typecheck') p += 1;
   passed += p;
   failed += f;
+  times.push(`${name} ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   if (out.code !== 0 && !firstFailure) firstFailure = name;
 }
+console.log(`\nstage times: ${times.join('; ')}`);
 console.log(`\n${firstFailure ? `first failing stage: ${firstFailure}\n` : ''}${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
