@@ -6,9 +6,9 @@ enable subgroups;
 //
 // Bindings: 0 Params (uniform), 1 x f32 [M,K] (read), 2 w (read): f32 [N,K], or u32 words
 //           [N,kw] holding f16 pairs (W_F16) or int8 quads (W_Q8), 3 scales f32 [N,groups]
-//           (W_Q8; any buffer otherwise), 4 bias f32 [N] (BIAS; any buffer otherwise),
-//           5 residual f32 [M,N] (RES_BUF; any buffer otherwise), 6 y f32 [M,N] (read_write).
-//           RES_INPLACE adds y's own previous contents instead (y += x·Wᵀ).
+//           (W_Q8; any buffer otherwise), 4 bias f32 [N] (EPI_BIAS; any buffer otherwise),
+//           5 residual f32 [M,N] (EPI_RES_BUF; any buffer otherwise), 6 y f32 [M,N] (read_write).
+//           EPI_RES_INPLACE adds y's own previous contents instead (y += x·Wᵀ).
 // Packing: W_F16 row n holds kw = ceil(K/2) words, element 2i in the low 16 bits of word i.
 //          W_Q8 row n holds kw = ceil(K/4) words, element 4i in the low byte of word i (int8,
 //          two's complement), dequantized as q·scales[n, k/32]. Lanes past K are masked here, so
@@ -40,9 +40,17 @@ struct Params {
   b_off: u32,   // offset of bias in its binding, in f32 elements
   r_off: u32,   // offset of residual in its binding, in f32 elements
   y_off: u32,   // offset of y in its binding, in f32 elements
+  epi: u32,     // epilogue: EPI_BIAS | EPI_RES_BUF | EPI_RES_INPLACE (uniform, not defines: see below)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
+
+// Epilogue flags. They are uniforms rather than defines: one branch per output element is nothing
+// next to the K-long sum, while each define variant is another pipeline to compile (~2.5 s for
+// this shader on SwiftShader, paid on every page load).
+const EPI_BIAS = 1u;
+const EPI_RES_BUF = 2u;
+const EPI_RES_INPLACE = 4u;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 #if W_F32
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -258,14 +266,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let n = n0 + tx + WX * j;
       if (n >= P.N) { break; }
       var v = acc[2u * r + j / 4u][j % 4u];
-#if BIAS
-      v += bias[P.b_off + n];
-#endif
-#if RES_BUF
-      v += resid[P.r_off + m * P.N + n];
-#elif RES_INPLACE
-      v += y[P.y_off + m * P.N + n];
-#endif
+      if ((P.epi & EPI_BIAS) != 0u) { v += bias[P.b_off + n]; }
+      if ((P.epi & EPI_RES_BUF) != 0u) {
+        v += resid[P.r_off + m * P.N + n];
+      } else if ((P.epi & EPI_RES_INPLACE) != 0u) {
+        v += y[P.y_off + m * P.N + n];
+      }
       y[P.y_off + m * P.N + n] = v;
     }
   }

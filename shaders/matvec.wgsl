@@ -30,10 +30,18 @@ struct Params {
   b_off: u32,   // offset of bias in its binding, in f32 elements
   r_off: u32,   // offset of residual in its binding, in f32 elements
   y_off: u32,   // offset of y in its binding, in f32 elements
+  epi: u32,     // epilogue: EPI_BIAS | EPI_RES_BUF | EPI_RES_INPLACE (uniform, not defines: see below)
   nx: u32,      // workgroups along x of the folded dispatch
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
+
+// Epilogue flags. They are uniforms rather than defines: one branch per output element is nothing
+// next to the K-long sum, while each define variant is another pipeline to compile on every page
+// load (matmul.wgsl, which shares these flags, takes ~2.5 s per variant on SwiftShader).
+const EPI_BIAS = 1u;
+const EPI_RES_BUF = 2u;
+const EPI_RES_INPLACE = 4u;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 #if W_F32
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -124,14 +132,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let m = o % ROWS;
     if (n >= P.N || m >= P.M) { continue; }
     var v = acc[o];
-#if BIAS
-    v += bias[P.b_off + n];
-#endif
-#if RES_BUF
-    v += resid[P.r_off + m * P.N + n];
-#elif RES_INPLACE
-    v += y[P.y_off + m * P.N + n];
-#endif
+    if ((P.epi & EPI_BIAS) != 0u) { v += bias[P.b_off + n]; }
+    if ((P.epi & EPI_RES_BUF) != 0u) {
+      v += resid[P.r_off + m * P.N + n];
+    } else if ((P.epi & EPI_RES_INPLACE) != 0u) {
+      v += y[P.y_off + m * P.N + n];
+    }
     y[P.y_off + m * P.N + n] = v;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Compute pipelines cached by a printable key. A key holds only compile-time facts
- * ("matmul_tiled|W=f16|BIAS=1|TM=8"), so a new scale size never compiles a new pipeline.
+ * ("matmul|W_F16=1|BM=64|QUAD=1"), so a new scale size never compiles a new pipeline.
  */
 import { shaderSources } from './shaders.gen';
 import { preprocessWgsl, definesKey, type Defines } from './wgsl-preprocess';

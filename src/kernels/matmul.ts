@@ -46,6 +46,11 @@ export interface LinearArgs {
   path?: LinearPath;
 }
 
+/** Epilogue flags of matmul.wgsl / matvec.wgsl (Params.epi). */
+const EPI_BIAS = 1;
+const EPI_RES_BUF = 2;
+const EPI_RES_INPLACE = 4;
+
 const KERNEL = 'linear';
 
 /** Which path `recordLinear` takes for M rows. */
@@ -89,15 +94,10 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
   const params = new ParamsBuilder()
     .u32(M).u32(N).u32(K).u32(kw).u32(scaleGroups(K))
-    .u32(x.offset).u32(w.offset).u32(s?.offset ?? 0).u32(b?.offset ?? 0).u32(r?.offset ?? 0).u32(y.offset);
-  const flags = {
-    W_F32: wt.dtype === 'f32' ? 1 : 0,
-    W_F16: wt.dtype === 'f16' ? 1 : 0,
-    W_Q8: wt.dtype === 'q8' ? 1 : 0,
-    BIAS: b ? 1 : 0,
-    RES_BUF: r ? 1 : 0,
-    RES_INPLACE: inPlace ? 1 : 0,
-  };
+    .u32(x.offset).u32(w.offset).u32(s?.offset ?? 0).u32(b?.offset ?? 0).u32(r?.offset ?? 0).u32(y.offset)
+    .u32((b ? EPI_BIAS : 0) | (r ? EPI_RES_BUF : 0) | (inPlace ? EPI_RES_INPLACE : 0));
+  // Only the weight format is compile-time; bias and residual are uniform flags (matmul.wgsl).
+  const flags = { W_F32: wt.dtype === 'f32' ? 1 : 0, W_F16: wt.dtype === 'f16' ? 1 : 0, W_Q8: wt.dtype === 'q8' ? 1 : 0 };
   // Unused slots get x's window: read-only, so it can never conflict with y.
   const bindings: Binding[] = [x.binding, w.binding, (s ?? x).binding, (b ?? x).binding, (r ?? x).binding, y.binding];
 
