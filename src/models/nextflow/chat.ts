@@ -223,7 +223,12 @@ class ChatSession {
     this.cacheLen += h * h;
   }
 
-  /** The closing block of the whole image in sb.codes (its finest codes), at cache position cacheLen. */
+  /**
+   * The closing block of the whole image in sb.codes (its finest codes), at cache position cacheLen.
+   * Its own submit, not shared with the `<eoi>` step that follows: both write ws.positions with
+   * queue.writeBuffer, which lands before any recorded pass of the submit, so one recorder would run
+   * both passes with the second's positions. (Costs one ~3 ms round trip per image on SwiftShader.)
+   */
   private feedClosingBlock(p0: number): void {
     const c = this.m.config;
     const S = c.vq.scales.length;
