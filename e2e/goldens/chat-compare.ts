@@ -1,18 +1,13 @@
 /**
  * Running and comparing a chat golden case (tools/golden.py chat_goldens): the drawn token ids and
  * every reply image's codes must be equal; the captured logits (first candidates of every text step,
- * first cells of every scale) within CHAT_LOGIT_TOL_OF_MAX of their magnitude. Used in Node and the browser.
+ * first cells of every scale) within LOGIT_TOL_OF_MAX of their magnitude, the text-to-image bound:
+ * chat contexts are longer (~420 tokens in the edit case) but measured no further off (≤ 3.3e-6,
+ * compare.ts). Used in Node and the browser.
  */
 import type { ChatMessage, ChatPart, RgbaImage } from '../../src/engine/types';
 import type { ChatCapture } from '../../src/models/nextflow/chat';
 import { LOGIT_TOL_OF_MAX } from './compare';
-
-/**
- * Chat contexts are longer than text-to-image ones (the edit case holds ~420 tokens: two images with
- * closing blocks), yet they hold to the same bound: measured ≤ 3.3e-6·max|logit| (compare.ts). Every
- * draw has to match exactly as well.
- */
-export const CHAT_LOGIT_TOL_OF_MAX = LOGIT_TOL_OF_MAX;
 
 export interface ChatGoldenCase {
   messages: Array<{ role: 'user' | 'assistant'; parts: Array<{ text: string } | { codes: number[][] }> }>;
@@ -46,7 +41,7 @@ function closeRows(label: string, got: Float32Array | undefined, want: number[],
   if (!got) return void problems.push(`${label}: no logits captured`);
   const maxAbs = Math.max(1e-6, rowMaxAbs, ...want.map(Math.abs));
   const worst = want.reduce((w, x, i) => Math.max(w, Math.abs(got[i] - x)), 0);
-  if (worst > CHAT_LOGIT_TOL_OF_MAX * maxAbs) problems.push(`${label}: logits differ by ${worst.toExponential(2)} (max|logit| ${maxAbs.toFixed(2)})`);
+  if (worst > LOGIT_TOL_OF_MAX * maxAbs) problems.push(`${label}: logits differ by ${worst.toExponential(2)} (max|logit| ${maxAbs.toFixed(2)})`);
 }
 
 export function compareChatCase(g: ChatGoldenCase, cap: ChatCapture, replyImages: number[][][]): string[] {

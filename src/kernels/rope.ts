@@ -34,17 +34,12 @@ const KERNEL = 'rope';
 const MAX_PAIRS = 64;
 
 /**
- * inv_freq_j = theta^(−2j/D) in f64, rounded to f32: PyTorch's f32 `theta ** (−2j/D)` to within an
- * ulp, where the built-in exp2 is ~3 ulp off.
+ * Appends inv_freq_j = theta^(−2j/D) (f64, rounded to f32 by the builder: PyTorch's f32 value to within
+ * an ulp, where the built-in exp2 is ~3 ulp off) to params holding 12 words (a vec4 boundary),
+ * padded to MAX_PAIRS.
  */
-export function ropeInvFreq(theta: number, D: number): Float32Array {
-  return Float32Array.from({ length: D / 2 }, (_, j) => theta ** (-(2 * j) / D));
-}
-
-/** Appends the inv_freq table to params holding 12 words (a vec4 boundary), padded to MAX_PAIRS. */
 function withInvFreq(params: ParamsBuilder, theta: number, D: number): ParamsBuilder {
-  const f = ropeInvFreq(theta, D);
-  for (let j = 0; j < MAX_PAIRS; j++) params.f32(j < f.length ? f[j] : 0);
+  for (let j = 0; j < MAX_PAIRS; j++) params.f32(j < D / 2 ? theta ** (-(2 * j) / D) : 0);
   return params;
 }
 
