@@ -49,6 +49,7 @@ def load_or_build(cache_dir, seed, shape_variants, quick=False):
     data = build(seed, shape_variants, quick)
     os.makedirs(cache_dir, exist_ok=True)
     flat = {f"{s}__{f}": np.asarray(v) for s, d in data.items() for f, v in d.items()}
-    np.savez(path + ".tmp.npz", **flat)
-    os.replace(path + ".tmp.npz", path)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"  # per process: two runs may build the same cache at once
+    np.savez(tmp, **flat)
+    os.replace(tmp, path)
     return data
