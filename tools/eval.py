@@ -1,6 +1,6 @@
 """Quality of an exported model: held-out shape prompts scored by the procedural checker, greedy captions
-of held-out images, chat (captions, drawing on request, colour edits; nextscale_tools/chat_eval.py), and an
-emoji contact sheet.
+of held-out images, chat (captions, drawing on request, colour edits; nextscale_tools/chat_eval.py), an
+emoji contact sheet, and emoji retrieval (is each generated emoji nearest to its own glyph among all of them?).
 
   /usr/bin/python3 tools/eval.py [--model models/nextscale-tiny] [--n 60] [--docs docs]
 Writes docs/nextscale-tiny-eval.json, docs/nextscale-tiny-emoji.png and docs/nextscale-tiny-shapes.png.
@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from nextscale_tools import checker, shapes  # noqa: E402
+from nextscale_tools import checker, emoji, shapes  # noqa: E402
 from nextscale_tools.chat_eval import eval_chat  # noqa: E402
 from nextscale_tools.loader import load_runner  # noqa: E402
 from nextscale_tools.palette import shape_caption  # noqa: E402
@@ -29,6 +29,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMOJI_PROMPTS = ["red apple", "dog face", "snowman", "cat face", "sun with face", "rocket", "slice of pizza",
                  "grinning face", "heavy black heart", "banana", "rainbow", "t-rex", "christmas tree", "octopus",
                  "fire", "house building"]
+EMOJI_RETRIEVAL_N = 100  # the showcase prompts plus others drawn with a fixed seed
 
 
 def contact_sheet(images, labels, cols, path):
@@ -77,6 +78,25 @@ def eval_vq_ceiling(runner, combos):
     return checker.score([runner.decode(codes) for codes in heldout_codes(runner, combos)], combos)
 
 
+def eval_emoji_retrieval(runner, smp, showcase_imgs):
+    """Emoji are a memorized showcase, so "recognizable" is measured as retrieval: generate an emoji from its caption
+    (seed 0) and rank its own glyph among all ~1,400 (emoji.retrieval_ranks; chance top-5 is 0.4 %). The showcase
+    prompts reuse their contact-sheet images."""
+    glyphs, caps = emoji.build()
+    show = [caps.index(p) for p in EMOJI_PROMPTS]
+    others = [i for i in random.Random(6).sample(range(len(caps)), EMOJI_RETRIEVAL_N) if i not in show]
+    others = others[:EMOJI_RETRIEVAL_N - len(show)]
+    gen = list(showcase_imgs) + [runner.generate(caps[i], seed=0, cfg=smp["cfg"], temperature=smp["temperature"],
+                                                 top_k=smp["top_k"], top_p=smp["top_p"])[2] for i in others]
+    ranks = emoji.retrieval_ranks(gen, glyphs, show + others)
+
+    def pct(r, k):
+        return 100.0 * float((r < k).mean())
+    return {"n": len(ranks), "top1": pct(ranks, 1), "top5": pct(ranks, 5), "median_rank": float(np.median(ranks)),
+            "showcase_top1": pct(ranks[:len(show)], 1), "showcase_top5": pct(ranks[:len(show)], 5),
+            "showcase_ranks": {p: int(r) for p, r in zip(EMOJI_PROMPTS, ranks[:len(show)])}}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=os.path.join(REPO, "models", "nextscale-tiny"))
@@ -99,10 +119,11 @@ def main():
     res["caption_heldout"], res["caption_examples"] = eval_captions(runner, ho)
     res["caption_heldout_pairs"], _ = eval_captions(runner, pr)
     res.update(eval_chat(runner, smp, ho[: a.n_chat], a.n_chat))
-    emoji = [runner.generate(p, seed=0, cfg=smp["cfg"], temperature=smp["temperature"], top_k=smp["top_k"],
-                             top_p=smp["top_p"])[2] for p in EMOJI_PROMPTS]
+    emoji_imgs = [runner.generate(p, seed=0, cfg=smp["cfg"], temperature=smp["temperature"], top_k=smp["top_k"],
+                                  top_p=smp["top_p"])[2] for p in EMOJI_PROMPTS]
+    res["emoji_retrieval"] = eval_emoji_retrieval(runner, smp, emoji_imgs)
     os.makedirs(a.docs, exist_ok=True)
-    contact_sheet(emoji, EMOJI_PROMPTS, 8, os.path.join(a.docs, "nextscale-tiny-emoji.png"))
+    contact_sheet(emoji_imgs, EMOJI_PROMPTS, 8, os.path.join(a.docs, "nextscale-tiny-emoji.png"))
     contact_sheet(ho_imgs[:16], [" ".join(shape_caption(*c).split()[1:4]) for c in ho[:16]], 8,
                   os.path.join(a.docs, "nextscale-tiny-shapes.png"))
     res["seconds"] = round(time.time() - t0)

@@ -55,3 +55,18 @@ def build(size=64):
             images.append(img)
             captions.append(caption)
     return np.stack(images), captions
+
+
+def thumbnails_NF(images_NHW3, side=16):
+    """side x side box-averaged pixels, flattened: layout and colour, not the fine texture a tiny model cannot draw."""
+    a = np.asarray(images_NHW3, dtype=np.float32)
+    n, h, w, c = a.shape
+    return a.reshape(n, side, h // side, side, w // side, c).mean((2, 4)).reshape(n, -1)
+
+
+def retrieval_ranks(generated_NHW3, glyphs_GHW3, true_idx):
+    """For each generated image, how many glyphs are strictly nearer (L2 of thumbnails) than its own glyph
+    glyphs[true_idx[n]]: 0 means its own glyph is the nearest of all."""
+    d_NG = ((thumbnails_NF(generated_NHW3)[:, None] - thumbnails_NF(glyphs_GHW3)[None]) ** 2).sum(-1)
+    idx = np.asarray(true_idx)
+    return (d_NG < d_NG[np.arange(len(idx)), idx][:, None]).sum(1)

@@ -7,7 +7,7 @@ import unittest
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from nextscale_tools import checker, shapes  # noqa: E402
+from nextscale_tools import checker, emoji, shapes  # noqa: E402
 from nextscale_tools.palette import shape_caption  # noqa: E402
 
 
@@ -38,6 +38,19 @@ class TestShapes(unittest.TestCase):
         rng = random.Random(0)
         imgs = [shapes.render(c, rng) for c in held[:120]]
         self.assertEqual(checker.score(imgs, held[:120]), {"bg": 100.0, "color": 100.0, "shape": 100.0, "position": 100.0})
+
+
+class TestEmojiRetrieval(unittest.TestCase):
+    def test_ranks(self):
+        rng = np.random.default_rng(0)
+        glyphs = rng.integers(0, 256, (50, 64, 64, 3)).astype(np.uint8)
+        idx = [3, 17, 42]
+        near = np.clip(glyphs[idx].astype(int) + rng.integers(-20, 21, (3, 64, 64, 3)), 0, 255).astype(np.uint8)
+        self.assertEqual(emoji.retrieval_ranks(near, glyphs, idx).tolist(), [0, 0, 0])
+        # another glyph's image: its own glyph (distance 0) beats the asked-for one
+        self.assertTrue((emoji.retrieval_ranks(glyphs[[4, 18, 43]], glyphs, idx) >= 1).all())
+        # an image with nothing of the target in it ranks the target far down
+        self.assertGreater(emoji.retrieval_ranks(np.full((1, 64, 64, 3), 255, np.uint8), glyphs, [0])[0], 0)
 
 
 if __name__ == "__main__":
