@@ -45,7 +45,8 @@ def model_config(cfg, vocab, psnr=None, recon_checker=None):
         "max_text_tokens": cfg["lm"]["max_text_words"],
         "files": {"weights": ["model.safetensors", "vq.safetensors"], "tokenizer": "tokenizer.json"},
         "training": {"loss_alpha": lm["loss_alpha"], "prompt_dropout": lm["prompt_dropout"],
-                     "self_correct_prob": lm["self_correct_prob"], "self_correct_topk": lm["self_correct_topk"]},
+                     "self_correct_prob": lm["self_correct_prob"], "self_correct_topk": lm["self_correct_topk"],
+                     "self_correct_chains": lm.get("self_correct_chains", 0)},
     }
 
 

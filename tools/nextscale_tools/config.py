@@ -24,6 +24,8 @@ def validate(cfg):
     _need(lm["heads"] % lm["kv_heads"] == 0, "lm.heads must be a multiple of lm.kv_heads")
     _need(sum(lm["rope_sections"]) == lm["head_dim"] // 2, "lm.rope_sections must sum to head_dim/2 pairs")
     _need(0.0 <= lm["prompt_dropout"] < 1 and 0.0 <= lm["self_correct_prob"] <= 1, "probabilities must be in [0,1]")
+    chains = lm.get("self_correct_chains", 0)
+    _need(isinstance(chains, int) and chains >= 0, "lm.self_correct_chains must be a whole number >= 0 (0: swap inputs only)")
     _need(abs(sum(lm["mix"].values()) - 1.0) < 1e-6, "lm.mix weights must sum to 1")
     return cfg
 

@@ -55,6 +55,20 @@ class RowMaker:
             inp[: self.n_in][swap] = topk[swap, self.rng.integers(0, topk.shape[1], swap.sum())]
         return inp
 
+    def corrected(self, split, i, after=False):
+        """(targets, inputs) of an image whose blocks the model predicts. With lm.self_correct_chains = n, one of
+        the clean codes and the n stored chains (tokenize_data.chain_images), uniformly: the targets follow the
+        codes actually fed in. Without chains, the clean targets and inputs swapped in place (self.inputs)."""
+        codes, topk = self.codes(split, i, after)
+        n = self.lm.get("self_correct_chains", 0)
+        if not n:
+            return codes, self.inputs(codes, topk, True)
+        v = int(self.rng.integers(0, n + 1))
+        if v == 0:
+            return codes, codes[: self.n_codes].copy()
+        t, pre = self.tokens[split], "after_" if after else ""
+        return t[pre + "chain_tgt"][i, v - 1].astype(np.int64), t[pre + "chain_inp"][i, v - 1].astype(np.int64)
+
     def mark_image(self, row, boi, k, codes):
         """Targets of image k whose <boi> (or, for t2i, the token before the blocks) is at index boi."""
         row.tgt[boi] = self.vocab.image_start + codes[0]
@@ -87,9 +101,9 @@ class RowMaker:
             words = [self.vocab.null] * len(words)
         lay, p0 = t2i_layout(self.vocab, words, self.scales, self.C, len(self.scales))
         row = Row(lay, 1)
-        codes, topk = self.codes(split, i)
-        self.mark_image(row, p0 - 1, 0, codes)
-        row.inp.append(self.inputs(codes, topk, True))
+        tgt, inp = self.corrected(split, i)
+        self.mark_image(row, p0 - 1, 0, tgt)
+        row.inp.append(inp)
         return row
 
     def cap(self, split, i):
@@ -143,15 +157,15 @@ class RowMaker:
         return [("tokens", self.vocab.encode(before)), ("image", len(self.scales)), ("tokens", self.vocab.encode(after))]
 
     def _mark_image_turns(self, row, bois, images):
-        for k, ((u, a, e), boi, (codes, topk)) in enumerate(zip(self._turn_marks(row), bois, images)):
+        for k, ((u, a, e), boi, (tgt, inp)) in enumerate(zip(self._turn_marks(row), bois, images)):
             self.drop_prompt(row, u + 1, a)
             self.mark_answer(row, a, e)
-            self.mark_image(row, boi, k, codes)
-            row.inp.append(self.inputs(codes, topk, True))
+            self.mark_image(row, boi, k, tgt)
+            row.inp.append(inp)
 
     def chat_draw(self, split, i):
         row, bois = self._chat(self._draw_turn(self.data[split]["captions"][i]))
-        self._mark_image_turns(row, bois, [self.codes(split, i)])
+        self._mark_image_turns(row, bois, [self.corrected(split, i)])
         return row
 
     def chat_edit(self, split, i):
@@ -160,5 +174,5 @@ class RowMaker:
         turns = self._draw_turn(d["captions"][i]) + [
             ("user", [("tokens", self.words(edit))]), ("assistant", self._image_reply(chat.EDIT_REPLY))]
         row, bois = self._chat(turns)
-        self._mark_image_turns(row, bois, [self.codes(split, i), self.codes(split, i, after=True)])
+        self._mark_image_turns(row, bois, [self.corrected(split, i), self.corrected(split, i, after=True)])
         return row

@@ -20,22 +20,50 @@ def tokenize_images(vq, images_u8, topk, batch=256):
     return np.concatenate(codes), np.concatenate(tops)
 
 
+@torch.no_grad()
+def chain_images(vq, images_u8, topk, prob, variants, seed, batch=256):
+    """`variants` self-correction chains per image (vq.quantize_chain). Returns (inputs, targets), each
+    [N, variants, sum h^2] int16, row-major coarse->fine."""
+    vq.eval()
+    gen = torch.Generator().manual_seed(seed)
+    inp, tgt = [], []
+    for i in range(0, len(images_u8), batch):
+        z = vq.encoder(to_unit(images_u8[i:i + batch]))
+        vi, vt = [], []
+        for _ in range(variants):
+            a, b = vq.quantize_chain(z, topk, prob, gen)
+            vi.append(torch.cat([x.flatten(1) for x in a], 1))
+            vt.append(torch.cat([x.flatten(1) for x in b], 1))
+        inp.append(torch.stack(vi, 1).short().numpy())
+        tgt.append(torch.stack(vt, 1).short().numpy())
+    return np.concatenate(inp), np.concatenate(tgt)
+
+
 def load_or_tokenize(vq, data, cfg, run_dir, log):
     """Codes of every image field ("images" -> codes/topk, "after_images" -> after_codes/after_topk) of every
     split, cached in run_dir/tokens.npz; splits missing from the cache are added."""
     path = os.path.join(run_dir, "tokens.npz")
     out = _unflatten(np.load(path)) if os.path.exists(path) else {}
-    if all(split in out for split in data):
+    lm = cfg["lm"]
+    variants = lm.get("self_correct_chains", 0)
+    wanted = {split: [(field, prefix) for field, prefix in (("images", ""), ("after_images", "after_")) if field in d]
+              for split, d in data.items()}
+    if all(prefix + "codes" in out.get(split, {}) and (not variants or prefix + "chain_inp" in out[split])
+           for split, fields in wanted.items() for _, prefix in fields):
         return out
-    for split, d in data.items():
-        if split in out:
-            continue
-        out[split] = {}
-        for field, prefix in (("images", ""), ("after_images", "after_")):
-            if field in d:
-                codes, tops = tokenize_images(vq, d[field], cfg["lm"]["self_correct_topk"])
-                out[split].update({prefix + "codes": codes, prefix + "topk": tops})
+    for split, fields in wanted.items():
+        have = out.setdefault(split, {})
+        for field, prefix in fields:
+            if prefix + "codes" not in have:
+                codes, tops = tokenize_images(vq, data[split][field], lm["self_correct_topk"])
+                have.update({prefix + "codes": codes, prefix + "topk": tops})
                 log(f"tokenized {split}.{field}: {codes.shape}")
+            if variants and prefix + "chain_inp" not in have:
+                seed = cfg["seed"] * 1000 + sorted(wanted).index(split) * 2 + (prefix != "")
+                inp, tgt = chain_images(vq, data[split][field], lm["self_correct_topk"], lm["self_correct_prob"],
+                                        variants, seed)
+                have.update({prefix + "chain_inp": inp, prefix + "chain_tgt": tgt})
+                log(f"self-correction chains {split}.{field}: {inp.shape}")
     np.savez(path + ".tmp.npz", **{f"{s}__{f}": v for s, d in out.items() for f, v in d.items()})
     os.replace(path + ".tmp.npz", path)
     return out

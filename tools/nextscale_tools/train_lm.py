@@ -119,6 +119,41 @@ def grow_depth(state, model, log):
     return out
 
 
+def grow_width(state, model, log):
+    """An init checkpoint narrower than the config (dim, heads, kv_heads, ffn): the old weights keep the leading
+    block of every matrix. Everything that writes the residual stream (embeddings, img_in, scale_emb, o_proj,
+    down_proj) gets zero rows for the new dims, so those dims stay zero and the grown model computes what the
+    checkpoint did; the RMSNorm weights are scaled by sqrt(d_old/d_new) because the mean now runs over more
+    (zero) dims, and the config's rms_eps must be the old one times d_old/d_new for the same reason.
+    New query/key/value heads and FFN units read small random weights; their output columns start at zero and
+    learn from the gradient that flows through the new residual dims."""
+    fresh = model.state_dict()
+    d_old, d_new = state["embed_tokens.weight"].shape[1], model.c["dim"]
+    if d_old >= d_new:
+        return state
+    if model.c["heads"] % model.c["kv_heads"] or model.c["heads"] // model.c["kv_heads"] != \
+            state["layers.0.q_proj.weight"].shape[0] // state["layers.0.k_proj.weight"].shape[0]:
+        raise ValueError("grow_width keeps heads/kv_heads fixed, so every old query head reads its old kv head")
+    norm_scale = (d_old / d_new) ** 0.5
+    writes = ("embed_tokens.weight", "img_in.weight", "img_in.bias", "scale_emb", "o_proj.weight", "down_proj.weight")
+    out = {}
+    for k, v_new in fresh.items():
+        old = state[k]
+        if k.endswith("norm.weight"):
+            w = torch.full_like(v_new, float(old.mean()) * norm_scale)
+            w[:old.shape[0]] = old * norm_scale
+        elif k.endswith(writes) or k.endswith("bias"):
+            w = torch.zeros_like(v_new)
+            w[tuple(slice(0, n) for n in old.shape)] = old
+        else:  # a matrix that reads the residual stream (q, k, v, gate, up, head)
+            w = torch.randn_like(v_new) * 0.02
+            w[tuple(slice(0, n) for n in old.shape)] = old
+        out[k] = w
+    log(f"lm: grew width {d_old} -> {d_new} (new dims start at zero; the grown model computes what the init did "
+        f"if lm.rms_eps is the init's times {d_old}/{d_new})")
+    return out
+
+
 def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
     """init_from: a checkpoint (lm.pt) whose weights start a fresh run (step 0, new optimizer), e.g. the
     previous tokenizer's decoder: its text and position structure carries over, its image rows relearn."""
@@ -146,7 +181,7 @@ def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
         ck = torch.load(init_from)
         state = ck["model"] if ck["vocab_words"] == vocab.words else \
             remap_vocab_rows(ck["model"], model.state_dict(), ck["vocab_words"], vocab)
-        model.load_state_dict(grow_depth(state, model, log))
+        model.load_state_dict(grow_depth(grow_width(state, model, log), model, log))
         log(f"lm: initialised from {init_from} (its step {ck['step']})")
     log(f"lm: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M params, vocab {vocab.size}")
     M = block_upsample_matrix(cfg["vq"]["scales"])

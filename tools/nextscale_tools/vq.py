@@ -123,6 +123,30 @@ class MultiScaleVQ(nn.Module):
             resid.append(r)
         return f_hat, codes, tops, resid
 
+    def quantize_chain(self, z_BDHW, topk, prob, gen):
+        """A self-correction chain (NextFlow's self-correction, done as in Infinity's bitwise self-correction):
+        at every scale but the last, each cell's code is swapped with probability `prob` for one of its top-k
+        nearest, and the later scales quantize the residual left by the codes actually used. Returns
+        (inputs, targets), lists of [B,h,w] per scale: targets are each scale's top-1 on that chain, so a model
+        trained on them learns to correct an earlier wrong code instead of drawing as if it had not happened."""
+        H = z_BDHW.shape[-1]
+        f_hat = torch.zeros_like(z_BDHW)
+        inputs, targets = [], []
+        for i, s in enumerate(self.scales):
+            r = downsample_area(z_BDHW - f_hat, s) if s != H else z_BDHW - f_hat
+            top = self.nearest_topk_BhwK(r, topk)
+            idx = top[..., 0]
+            used = idx
+            if i < len(self.scales) - 1 and prob > 0:
+                swap = torch.rand(idx.shape, generator=gen) < prob
+                alt = top.gather(-1, torch.randint(0, topk, idx.shape + (1,), generator=gen))[..., 0]
+                used = torch.where(swap, alt, idx)
+            q = self.embed_BDhw(used)
+            f_hat = f_hat + (upsample_bicubic(q, H) if s != H else q)
+            inputs.append(used)
+            targets.append(idx)
+        return inputs, targets
+
     def codes_to_fhat(self, codes):
         """Sum of upsampled codebook maps; codes is a list (coarse->fine) of [B,h,w] long tensors."""
         H = self.scales[-1]

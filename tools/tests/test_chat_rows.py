@@ -103,5 +103,30 @@ class TestChatRows(unittest.TestCase):
             self.assertEqual(slots, list(range(2 * cells_per_image(SCALES, closing))))
 
 
+    def test_self_correction_chains_feed_their_own_targets(self):
+        """With lm.self_correct_chains, a t2i row's inputs and targets come from the same stored chain (or both
+        are the clean codes): never a swapped input with the clean chain's targets."""
+        tokens = {k: dict(v) for k, v in self.tokens.items()}
+        n = len(tokens["shapes_train"]["codes"])
+        chain_tgt = np.stack([(tokens["shapes_train"]["codes"] + 1000 * (v + 1)) for v in range(2)], 1)
+        tokens["shapes_train"].update(chain_inp=chain_tgt + 100, chain_tgt=chain_tgt)
+        cfg = {"vq": {"scales": SCALES}, "lm": {"rope_image_range": 8.0, "loss_alpha": 0.6, "max_text_words": 16,
+                                                "prompt_dropout": 0.0, "self_correct_prob": 0.25,
+                                                "self_correct_chains": 2}}
+        maker = RowMaker(cfg, self.data, tokens, self.vocab, np.random.default_rng(0))
+        seen = set()
+        for i in range(40):
+            row = maker.t2i("shapes_train", i % n)
+            tgt = row.tgt[row.tgt >= self.vocab.image_start] - self.vocab.image_start
+            inp = row.inp[0]
+            variant = int(inp[0]) // 1000 if inp[0] >= 1000 else 0
+            seen.add(variant)
+            clean = tokens["shapes_train"]["codes"][i % n].astype(np.int64)
+            want_tgt = clean if variant == 0 else chain_tgt[i % n, variant - 1]
+            self.assertEqual(sorted(tgt.tolist()), sorted(want_tgt.tolist()))
+            self.assertTrue(np.array_equal(inp, clean if variant == 0 else want_tgt + 100))
+        self.assertEqual(seen, {0, 1, 2})
+
+
 if __name__ == "__main__":
     unittest.main()

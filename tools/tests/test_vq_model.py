@@ -15,7 +15,7 @@ from nextscale_tools import safetensors_io  # noqa: E402
 from nextscale_tools.finetune_vq_decoder import finetune_vq_decoder  # noqa: E402
 from nextscale_tools.model import NextScaleDecoder  # noqa: E402
 from nextscale_tools.seq import block_upsample_matrix, collate, gather_block_feats, t2i_layout  # noqa: E402
-from nextscale_tools.train_lm import grow_depth  # noqa: E402
+from nextscale_tools.train_lm import grow_depth, grow_width  # noqa: E402
 from nextscale_tools.vocab import Vocab  # noqa: E402
 from nextscale_tools.vq import MultiScaleVQ  # noqa: E402
 
@@ -37,6 +37,25 @@ class TestVQ(unittest.TestCase):
             self.assertTrue(torch.equal(tops[2][..., 0], codes[2]))
             self.assertTrue(torch.allclose(vq.codes_to_fhat(codes), f_hat, atol=1e-5))
             self.assertEqual(tuple(vq.decode_codes(codes).shape), (2, 3, 64, 64))
+
+    def test_self_correction_chain_targets_follow_the_codes_used(self):
+        """With no swaps a chain is plain quantization; with swaps, each scale's target is the top-1 code of the
+        residual left by the codes actually used, so it differs from the clean codes after the first swap."""
+        torch.manual_seed(0)
+        vq = MultiScaleVQ(CFG["vq"]).eval()
+        vq.codebook.weight.data.normal_(0, 0.3)
+        z = torch.randn(8, 32, 8, 8) * 0.5
+        with torch.no_grad():
+            _, codes, _, _ = vq.quantize(z)
+            inp, tgt = vq.quantize_chain(z, 3, 0.0, torch.Generator().manual_seed(1))
+            self.assertTrue(all(torch.equal(a, c) and torch.equal(b, c) for a, b, c in zip(inp, tgt, codes)))
+            inp, tgt = vq.quantize_chain(z, 3, 0.5, torch.Generator().manual_seed(1))
+            self.assertTrue(torch.equal(inp[-1], tgt[-1]))  # the last scale feeds no later block: never swapped
+            self.assertTrue(any(bool((a != b).any()) for a, b in zip(inp[:-1], tgt[:-1])))
+            self.assertTrue(bool((tgt[-1] != codes[-1]).any()))
+            f_used = vq.codes_to_fhat(inp[:-1] + [torch.zeros_like(inp[-1])]) - vq.embed_BDhw(torch.zeros_like(inp[-1]))
+            want = vq.nearest_topk_BhwK(z - f_used, 1)[..., 0]  # the finest target re-derived from the codes used
+            self.assertTrue(torch.equal(tgt[-1], want))
 
     def test_block_upsample_matrix_is_bicubic(self):
         M = block_upsample_matrix(SCALES)
@@ -127,6 +146,39 @@ class TestDecoder(unittest.TestCase):
             if name.startswith(("layers.1.", "layers.2.")) and name.endswith(("o_proj.weight", "down_proj.weight")):
                 self.assertGreater(float(p.grad.abs().max()), 0.0, name)
 
+
+    def test_grow_width_keeps_the_function_and_trains_new_dims(self):
+        """A checkpoint grown to twice the width (dim, heads, kv heads, FFN) computes the same logits, and the
+        zero-initialised weights that write the new residual dims get a gradient. The grown config halves rms_eps:
+        the mean now runs over twice the dims (half of them zero), and eps must keep its weight against it."""
+        torch.manual_seed(0)
+        vocab = Vocab(["a", "red", "circle"], 512)
+        small = NextScaleDecoder(dict(CFG["lm"], layers=2, rms_eps=1e-3), vocab.size, len(SCALES), 32).eval()
+        for p in small.parameters():
+            p.data.add_(0.05 * torch.randn_like(p))
+        c = CFG["lm"]
+        wide = dict(c, layers=2, rms_eps=0.5e-3, dim=2 * c["dim"], heads=2 * c["heads"], kv_heads=2 * c["kv_heads"], ffn=2 * c["ffn"])
+        big = NextScaleDecoder(wide, vocab.size, len(SCALES), 32).eval()
+        big.load_state_dict(grow_width(small.state_dict(), big, log=lambda m: None))
+        M = block_upsample_matrix(SCALES)
+        E = torch.randn(512, 32)
+        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
+        lay, _ = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, len(SCALES))
+        ids, scale, pos, group, slot = collate([lay], vocab.pad)
+        feats = gather_block_feats(M, E, codes, slot)
+        with torch.no_grad():
+            want = small(ids, feats, scale, pos, group)
+        got = big(ids, feats, scale, pos, group)
+        self.assertLess(float((got - want).abs().max()), 1e-4)
+        got.square().mean().backward()
+        d = c["dim"]
+        for name in ("embed_tokens.weight", "layers.0.o_proj.weight", "layers.1.down_proj.weight"):
+            g = dict(big.named_parameters())[name].grad
+            new_dims = g[:, d:] if name == "embed_tokens.weight" else g[d:]
+            self.assertGreater(float(new_dims.abs().max()), 0.0, name)
+        with self.assertRaises(ValueError):  # a changed heads/kv_heads ratio would move old heads to other kv heads
+            grow_width(small.state_dict(), NextScaleDecoder(dict(wide, kv_heads=c["kv_heads"] * 4), vocab.size,
+                                                            len(SCALES), 32), log=lambda m: None)
 
 class TestSafetensors(unittest.TestCase):
     def test_round_trip_f16(self):
