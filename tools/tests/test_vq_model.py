@@ -23,6 +23,19 @@ CFG = json.load(open(os.path.join(os.path.dirname(__file__), "..", "configs", "t
 SCALES = CFG["vq"]["scales"]
 
 
+def _logits_of_both(small, big, vocab):
+    """Logits of a checkpoint (no grad) and of the model grown from it (with grad) on one random t2i row."""
+    M = block_upsample_matrix(SCALES)
+    E = torch.randn(512, 32)
+    codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
+    lay, _ = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, len(SCALES))
+    ids, scale, pos, group, slot = collate([lay], vocab.pad)
+    feats = gather_block_feats(M, E, codes, slot)
+    with torch.no_grad():
+        want = small(ids, feats, scale, pos, group)
+    return want, big(ids, feats, scale, pos, group)
+
+
 class TestVQ(unittest.TestCase):
     def test_quantize_shapes_and_dequantize(self):
         torch.manual_seed(0)
@@ -131,21 +144,12 @@ class TestDecoder(unittest.TestCase):
             p.data.add_(0.05 * torch.randn_like(p))
         big = NextScaleDecoder(dict(CFG["lm"], layers=3), vocab.size, len(SCALES), 32).eval()
         big.load_state_dict(grow_depth(small.state_dict(), big, log=lambda m: None))
-        M = block_upsample_matrix(SCALES)
-        E = torch.randn(512, 32)
-        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
-        lay, _ = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, len(SCALES))
-        ids, scale, pos, group, slot = collate([lay], vocab.pad)
-        feats = gather_block_feats(M, E, codes, slot)
-        with torch.no_grad():
-            want = small(ids, feats, scale, pos, group)
-        got = big(ids, feats, scale, pos, group)
+        want, got = _logits_of_both(small, big, vocab)
         self.assertTrue(torch.allclose(got, want, atol=1e-5))
         got.square().mean().backward()
         for name, p in big.named_parameters():
             if name.startswith(("layers.1.", "layers.2.")) and name.endswith(("o_proj.weight", "down_proj.weight")):
                 self.assertGreater(float(p.grad.abs().max()), 0.0, name)
-
 
     def test_grow_width_keeps_the_function_and_trains_new_dims(self):
         """A checkpoint grown to twice the width (dim, heads, kv heads, FFN) computes the same logits, and the
@@ -160,15 +164,7 @@ class TestDecoder(unittest.TestCase):
         wide = dict(c, layers=2, rms_eps=0.5e-3, dim=2 * c["dim"], heads=2 * c["heads"], kv_heads=2 * c["kv_heads"], ffn=2 * c["ffn"])
         big = NextScaleDecoder(wide, vocab.size, len(SCALES), 32).eval()
         big.load_state_dict(grow_width(small.state_dict(), big, log=lambda m: None))
-        M = block_upsample_matrix(SCALES)
-        E = torch.randn(512, 32)
-        codes = torch.randint(0, 512, (1, sum(s * s for s in SCALES)))
-        lay, _ = t2i_layout(vocab, vocab.encode("a red circle"), SCALES, 8.0, len(SCALES))
-        ids, scale, pos, group, slot = collate([lay], vocab.pad)
-        feats = gather_block_feats(M, E, codes, slot)
-        with torch.no_grad():
-            want = small(ids, feats, scale, pos, group)
-        got = big(ids, feats, scale, pos, group)
+        want, got = _logits_of_both(small, big, vocab)
         self.assertLess(float((got - want).abs().max()), 1e-4)
         got.square().mean().backward()
         d = c["dim"]
