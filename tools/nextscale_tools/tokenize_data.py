@@ -41,14 +41,18 @@ def chain_images(vq, images_u8, topk, prob, variants, seed, batch=256):
 
 def load_or_tokenize(vq, data, cfg, run_dir, log):
     """Codes of every image field ("images" -> codes/topk, "after_images" -> after_codes/after_topk) of every
-    split, cached in run_dir/tokens.npz; splits missing from the cache are added."""
+    split and, with lm.self_correct_chains = n, n self-correction chains per image (chain_inp/chain_tgt), cached
+    in run_dir/tokens.npz; whatever the cache lacks (or holds with another chain count) is added."""
     path = os.path.join(run_dir, "tokens.npz")
     out = _unflatten(np.load(path)) if os.path.exists(path) else {}
     lm = cfg["lm"]
     variants = lm.get("self_correct_chains", 0)
     wanted = {split: [(field, prefix) for field, prefix in (("images", ""), ("after_images", "after_")) if field in d]
               for split, d in data.items()}
-    if all(prefix + "codes" in out.get(split, {}) and (not variants or prefix + "chain_inp" in out[split])
+    def has_chains(have, prefix):
+        return prefix + "chain_inp" in have and have[prefix + "chain_inp"].shape[1] == variants
+
+    if all(prefix + "codes" in out.get(split, {}) and (not variants or has_chains(out[split], prefix))
            for split, fields in wanted.items() for _, prefix in fields):
         return out
     for split, fields in wanted.items():
@@ -58,7 +62,7 @@ def load_or_tokenize(vq, data, cfg, run_dir, log):
                 codes, tops = tokenize_images(vq, data[split][field], lm["self_correct_topk"])
                 have.update({prefix + "codes": codes, prefix + "topk": tops})
                 log(f"tokenized {split}.{field}: {codes.shape}")
-            if variants and prefix + "chain_inp" not in have:
+            if variants and not has_chains(have, prefix):
                 seed = cfg["seed"] * 1000 + sorted(wanted).index(split) * 2 + (prefix != "")
                 inp, tgt = chain_images(vq, data[split][field], lm["self_correct_topk"], lm["self_correct_prob"],
                                         variants, seed)
