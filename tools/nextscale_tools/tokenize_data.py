@@ -7,15 +7,25 @@ import torch
 from .vq import to_unit
 
 
+def _latents(vq, images_u8, batch):
+    """The encoder's latents, a batch at a time (eval mode)."""
+    vq.eval()
+    for i in range(0, len(images_u8), batch):
+        yield vq.encoder(to_unit(images_u8[i:i + batch]))
+
+
+def _flat(per_scale):
+    """Per-scale [B,h,w] codes -> [B, sum h^2], row-major coarse->fine."""
+    return torch.cat([x.flatten(1) for x in per_scale], 1)
+
+
 @torch.no_grad()
 def tokenize_images(vq, images_u8, topk, batch=256):
     """Returns (codes [N, sum h^2] int16 row-major coarse->fine, topk [N, sum_{s<S-1} h^2, k] int16)."""
-    vq.eval()
     codes, tops = [], []
-    for i in range(0, len(images_u8), batch):
-        z = vq.encoder(to_unit(images_u8[i:i + batch]))
+    for z in _latents(vq, images_u8, batch):
         _, c, t, _ = vq.quantize(z, topk=topk)
-        codes.append(torch.cat([x.flatten(1) for x in c], 1).short().numpy())
+        codes.append(_flat(c).short().numpy())
         tops.append(torch.cat([x.flatten(1, 2) for x in t[:-1]], 1).short().numpy())
     return np.concatenate(codes), np.concatenate(tops)
 
@@ -24,18 +34,12 @@ def tokenize_images(vq, images_u8, topk, batch=256):
 def chain_images(vq, images_u8, topk, prob, variants, seed, batch=256):
     """`variants` self-correction chains per image (vq.quantize_chain). Returns (inputs, targets), each
     [N, variants, sum h^2] int16, row-major coarse->fine."""
-    vq.eval()
     gen = torch.Generator().manual_seed(seed)
     inp, tgt = [], []
-    for i in range(0, len(images_u8), batch):
-        z = vq.encoder(to_unit(images_u8[i:i + batch]))
-        vi, vt = [], []
-        for _ in range(variants):
-            a, b = vq.quantize_chain(z, topk, prob, gen)
-            vi.append(torch.cat([x.flatten(1) for x in a], 1))
-            vt.append(torch.cat([x.flatten(1) for x in b], 1))
-        inp.append(torch.stack(vi, 1).short().numpy())
-        tgt.append(torch.stack(vt, 1).short().numpy())
+    for z in _latents(vq, images_u8, batch):
+        chains = [vq.quantize_chain(z, topk, prob, gen) for _ in range(variants)]
+        inp.append(torch.stack([_flat(i) for i, _ in chains], 1).short().numpy())
+        tgt.append(torch.stack([_flat(t) for _, t in chains], 1).short().numpy())
     return np.concatenate(inp), np.concatenate(tgt)
 
 

@@ -109,18 +109,7 @@ class MultiScaleVQ(nn.Module):
 
     def quantize(self, z_BDHW, topk=1):
         """VAR residual quantization. Returns (f_hat, codes per scale [B,h,w], topk per scale [B,h,w,k], residuals)."""
-        H = z_BDHW.shape[-1]
-        f_hat = torch.zeros_like(z_BDHW)
-        codes, tops, resid = [], [], []
-        for s in self.scales:
-            r = downsample_area(z_BDHW - f_hat, s) if s != H else z_BDHW - f_hat
-            top = self.nearest_topk_BhwK(r.detach(), topk)
-            idx = top[..., 0]
-            q = self.embed_BDhw(idx)
-            f_hat = f_hat + (upsample_bicubic(q, H) if s != H else q)
-            codes.append(idx)
-            tops.append(top)
-            resid.append(r)
+        f_hat, codes, tops, resid, _ = self._residual_walk(z_BDHW, topk, 0.0, None)
         return f_hat, codes, tops, resid
 
     def quantize_chain(self, z_BDHW, topk, prob, gen):
@@ -129,23 +118,30 @@ class MultiScaleVQ(nn.Module):
         nearest, and the later scales quantize the residual left by the codes actually used. Returns
         (inputs, targets), lists of [B,h,w] per scale: targets are each scale's top-1 on that chain, so a model
         trained on them learns to correct an earlier wrong code instead of drawing as if it had not happened."""
+        _, targets, _, _, inputs = self._residual_walk(z_BDHW, topk, prob, gen)
+        return inputs, targets
+
+    def _residual_walk(self, z_BDHW, topk, swap_prob, gen):
+        """Coarse to fine: quantize what the codes used so far leave. Returns (f_hat, top-1 codes, top-k codes,
+        residuals, codes used); the codes used differ from the top-1 only where a swap (swap_prob > 0) hit."""
         H = z_BDHW.shape[-1]
         f_hat = torch.zeros_like(z_BDHW)
-        inputs, targets = [], []
+        codes, tops, resid, used_all = [], [], [], []
         for i, s in enumerate(self.scales):
             r = downsample_area(z_BDHW - f_hat, s) if s != H else z_BDHW - f_hat
-            top = self.nearest_topk_BhwK(r, topk)
-            idx = top[..., 0]
-            used = idx
-            if i < len(self.scales) - 1 and prob > 0:
-                swap = torch.rand(idx.shape, generator=gen) < prob
+            top = self.nearest_topk_BhwK(r.detach(), topk)
+            idx = used = top[..., 0]
+            if swap_prob > 0 and i < len(self.scales) - 1:  # the last scale feeds no later block
+                swap = torch.rand(idx.shape, generator=gen) < swap_prob
                 alt = top.gather(-1, torch.randint(0, topk, idx.shape + (1,), generator=gen))[..., 0]
                 used = torch.where(swap, alt, idx)
             q = self.embed_BDhw(used)
             f_hat = f_hat + (upsample_bicubic(q, H) if s != H else q)
-            inputs.append(used)
-            targets.append(idx)
-        return inputs, targets
+            codes.append(idx)
+            tops.append(top)
+            resid.append(r)
+            used_all.append(used)
+        return f_hat, codes, tops, resid, used_all
 
     def codes_to_fhat(self, codes):
         """Sum of upsampled codebook maps; codes is a list (coarse->fine) of [B,h,w] long tensors."""

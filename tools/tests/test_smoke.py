@@ -37,5 +37,19 @@ class TestQuickRun(unittest.TestCase):
             self.assertEqual((mismatch, errors), ([], []))
 
 
+
+class TestGoldensMatchTheShippedModel(unittest.TestCase):
+    def test_golden_index_names_the_shipped_manifest(self):
+        """The committed goldens record the sha256 of the manifest they were made from; a re-export without
+        rerunning tools/golden.py leaves them describing another model."""
+        import hashlib
+        repo = os.path.join(os.path.dirname(__file__), "..", "..")
+        with open(os.path.join(repo, "models", "nextscale-tiny", "manifest.json"), "rb") as f:
+            shipped = hashlib.sha256(f.read()).hexdigest()
+        with open(os.path.join(repo, "e2e", "goldens", "nextscale-tiny", "index.json")) as f:
+            self.assertEqual(json.load(f)["model_manifest_sha256"], shipped,
+                             "rerun tools/golden.py: the goldens were made for another export of the model")
+
+
 if __name__ == "__main__":
     unittest.main()
