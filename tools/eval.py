@@ -50,21 +50,21 @@ def eval_t2i(runner, smp, combos):
     return checker.score(imgs, combos), imgs
 
 
-def heldout_codes(runner, combos):
+def heldout_codes(runner, combos, jitter_px=shapes.JITTER_PX):
     """Each combo rendered (fixed jitter seed) and tokenized: per image, its code lists per scale."""
     rng = random.Random(99)
     out = []
     for c in combos:
         with torch.no_grad():
-            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(shapes.render(c, rng)[None])))
+            _, codes, _, _ = runner.vq.quantize(runner.vq.encoder(to_unit(shapes.render(c, rng, jitter_px)[None])))
         out.append([x.flatten().tolist() for x in codes])
     return out
 
 
-def eval_captions(runner, combos):
+def eval_captions(runner, combos, jitter_px=shapes.JITTER_PX):
     right = 0
     examples = []
-    for c, codes in zip(combos, heldout_codes(runner, combos)):
+    for c, codes in zip(combos, heldout_codes(runner, combos, jitter_px)):
         text = runner.vocab.decode(runner.caption([v for x in codes for v in x]))
         right += text == shape_caption(*c)
         if len(examples) < 5:
@@ -72,10 +72,10 @@ def eval_captions(runner, combos):
     return 100.0 * right / max(len(combos), 1), examples
 
 
-def eval_vq_ceiling(runner, combos):
+def eval_vq_ceiling(runner, combos, jitter_px=shapes.JITTER_PX):
     """Checker scores of the tokenizer's own reconstructions of held-out images: what a perfect decoder
     emitting these codes would score, so the t2i numbers can be read against it."""
-    return checker.score([runner.decode(codes) for codes in heldout_codes(runner, combos)], combos)
+    return checker.score([runner.decode(codes) for codes in heldout_codes(runner, combos, jitter_px)], combos)
 
 
 def eval_emoji_retrieval(runner, smp, showcase_imgs):
@@ -112,13 +112,17 @@ def main():
     pick = random.Random(5)
     ho = pick.sample(heldout, min(a.n, len(heldout)))
     pr = pick.sample(pairs, min(a.n // 2, len(pairs)))
-    res = {"sampling": smp, "n_heldout": len(ho), "n_pairs": len(pr)}
-    res["vq_recon_heldout"] = eval_vq_ceiling(runner, ho)
+    # held-out images are rendered with the jitter the model's training data had (config.json records it)
+    jitter = mc.get("training", {}).get("data_jitter_px", shapes.JITTER_PX)
+    res = {"sampling": smp, "n_heldout": len(ho), "n_pairs": len(pr), "data_jitter_px": jitter}
+    res["vq_recon_heldout"] = eval_vq_ceiling(runner, ho, jitter)
     res["t2i_heldout"], ho_imgs = eval_t2i(runner, smp, ho)
     res["t2i_heldout_pairs"], _ = eval_t2i(runner, smp, pr)
-    res["caption_heldout"], res["caption_examples"] = eval_captions(runner, ho)
-    res["caption_heldout_pairs"], _ = eval_captions(runner, pr)
-    res.update(eval_chat(runner, smp, ho[: a.n_chat], a.n_chat))
+    res["caption_heldout"], res["caption_examples"] = eval_captions(runner, ho, jitter)
+    res["caption_heldout_pairs"], _ = eval_captions(runner, pr, jitter)
+    if jitter != shapes.JITTER_PX:  # robustness: captions of images placed off the grid centres, as before
+        res[f"caption_heldout_jitter{shapes.JITTER_PX}"], _ = eval_captions(runner, ho)
+    res.update(eval_chat(runner, smp, ho[: a.n_chat], a.n_chat, jitter))
     emoji_imgs = [runner.generate(p, seed=0, cfg=smp["cfg"], temperature=smp["temperature"], top_k=smp["top_k"],
                                   top_p=smp["top_p"])[2] for p in EMOJI_PROMPTS]
     res["emoji_retrieval"] = eval_emoji_retrieval(runner, smp, emoji_imgs)

@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
-from nextscale_tools import safetensors_io  # noqa: E402
+from nextscale_tools import safetensors_io, shapes  # noqa: E402
 from nextscale_tools.vocab import Vocab  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,7 +46,10 @@ def model_config(cfg, vocab, psnr=None, recon_checker=None):
         "files": {"weights": ["model.safetensors", "vq.safetensors"], "tokenizer": "tokenizer.json"},
         "training": {"loss_alpha": lm["loss_alpha"], "prompt_dropout": lm["prompt_dropout"],
                      "self_correct_prob": lm["self_correct_prob"], "self_correct_topk": lm["self_correct_topk"],
-                     "self_correct_chains": lm.get("self_correct_chains", 0)},
+                     "self_correct_chains": lm.get("self_correct_chains", 0),
+                     "finest_soft_tau": lm.get("finest_soft_tau", 0.0),
+                     # how far shapes sit from their grid-cell centres in the training images (eval renders so)
+                     "data_jitter_px": cfg["data"].get("jitter_px", shapes.JITTER_PX)},
     }
 
 

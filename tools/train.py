@@ -16,7 +16,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # must be set before torch l
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
-from nextscale_tools import config as cfgmod  # noqa: E402
+from nextscale_tools import config as cfgmod, shapes  # noqa: E402
 from nextscale_tools.dataset import load_or_build  # noqa: E402
 from nextscale_tools.finetune_vq_decoder import finetune_vq_decoder  # noqa: E402
 from nextscale_tools.train_vq import train_vq  # noqa: E402
@@ -95,7 +95,8 @@ def main(argv=None):
 
     log(f"run dir {run_dir}")
     data_dir = os.path.join(run_dir, "data") if args.quick else os.path.join(REPO, "data")
-    data = load_or_build(data_dir, cfg["seed"], cfg["data"]["shape_variants"], quick=args.quick)
+    data = load_or_build(data_dir, cfg["seed"], cfg["data"]["shape_variants"], quick=args.quick,
+                         jitter_px=cfg["data"].get("jitter_px", shapes.JITTER_PX))
     log("data: " + ", ".join(f"{k}={len(v['captions'])}" for k, v in data.items()))
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)

@@ -11,7 +11,7 @@ import random
 import numpy as np
 
 from .palette import COLOR_NAMES, shape_caption
-from .shapes import render
+from .shapes import JITTER_PX, render
 
 QUESTIONS = ["what is in this image ?", "describe this image .", "what do you see ?"]
 DRAW_VERBS = ["draw", "draw me", "show me", "make an image of"]
@@ -25,7 +25,7 @@ def chat_words():
     return QUESTIONS + DRAW_VERBS + list(DRAW_REPLY + EDIT_REPLY) + [EDIT_TEMPLATE.format(color=c) for c in COLOR_NAMES]
 
 
-def build_edit_pairs(train_combos, n, seed):
+def build_edit_pairs(train_combos, n, seed, jitter_px=JITTER_PX):
     """n (before, after) renders of train combos that differ only in object colour, with the same jitter.
     Both combos are training combos, so held-out prompts stay unseen. Returns a dataset split dict."""
     rng = random.Random(seed)
@@ -38,8 +38,8 @@ def build_edit_pairs(train_combos, n, seed):
         if after not in train_set:
             continue
         jitter_seed = rng.getrandbits(32)
-        a_imgs.append(render((size, color, shape, pos, bg), random.Random(jitter_seed)))
-        b_imgs.append(render(after, random.Random(jitter_seed)))
+        a_imgs.append(render((size, color, shape, pos, bg), random.Random(jitter_seed), jitter_px))
+        b_imgs.append(render(after, random.Random(jitter_seed), jitter_px))
         a_caps.append(shape_caption(size, color, shape, pos, bg))
         b_caps.append(shape_caption(*after))
         colors.append(new)

@@ -16,13 +16,13 @@ def _reply(cr, messages, seed, smp):
                     smp.get("text_temperature", 0.0), max_tokens=24)
 
 
-def eval_chat(runner, smp, combos, n_edit):
+def eval_chat(runner, smp, combos, n_edit, jitter_px=shapes.JITTER_PX):
     cr = ChatRunner(runner)
     rng = random.Random(7)
     res = {}
     right, examples = 0, []
     for c in combos:
-        img = shapes.render(c, rng)
+        img = shapes.render(c, rng, jitter_px)
         msgs = [{"role": "user", "parts": [{"codes": cr.encode_image(img)}, {"text": chat.QUESTIONS[0]}]}]
         text = _reply(cr, msgs, 0, smp)["text"]
         right += text == shape_caption(*c)

@@ -15,6 +15,9 @@ def validate(cfg):
     for key in ("name", "seed", "data", "vq", "lm", "sampling"):
         _need(key in cfg, f"config: missing top-level key {key!r}")
     vq, lm = cfg["vq"], cfg["lm"]
+    jitter = cfg["data"].get("jitter_px", 2)
+    _need(isinstance(jitter, (int, float)) and 0 <= jitter <= 4,
+          "data.jitter_px must be a number of pixels in [0, 4] (how far shapes sit from their grid-cell centres)")
     _need(list(vq["scales"]) == sorted(set(vq["scales"])), "vq.scales must be strictly increasing")
     _need(vq["scales"][-1] == 8, "vq.scales must end at the 8x8 latent grid")
     _need(vq["latent_ch"] % 8 == 0 and all(w % 8 == 0 for w in vq["dec_widths"][:1]),
@@ -26,6 +29,9 @@ def validate(cfg):
     _need(0.0 <= lm["prompt_dropout"] < 1 and 0.0 <= lm["self_correct_prob"] <= 1, "probabilities must be in [0,1]")
     chains = lm.get("self_correct_chains", 0)
     _need(isinstance(chains, int) and chains >= 0, "lm.self_correct_chains must be a whole number >= 0 (0: swap inputs only)")
+    tau = lm.get("finest_soft_tau", 0.0)
+    _need(isinstance(tau, (int, float)) and tau >= 0,
+          "lm.finest_soft_tau must be a number >= 0 (0: one-hot targets at the finest scale)")
     _need(abs(sum(lm["mix"].values()) - 1.0) < 1e-6, "lm.mix weights must sum to 1")
     return cfg
 

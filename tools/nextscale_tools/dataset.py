@@ -11,7 +11,7 @@ DATA_VERSION = 2  # bump when build() changes, so stale caches are not reused
 EMOJI_VQ_HOLDOUT = 64  # emoji kept out of VQ training only, to report held-out reconstruction PSNR
 
 
-def build(seed, shape_variants, quick=False):
+def build(seed, shape_variants, quick=False, jitter_px=shapes.JITTER_PX):
     """Returns a dict of splits; each split = {"images": uint8 [N,64,64,3], "captions": [str]}."""
     train, heldout, pairs = shapes.split_combos()
     if quick:  # smoke runs: a small, still deterministic subset
@@ -22,9 +22,9 @@ def build(seed, shape_variants, quick=False):
     for name, combos, variants, sub_seed in (("shapes_train", train, shape_variants, seed),
                                              ("shapes_heldout", heldout, 1, seed + 1),
                                              ("shapes_pairs", pairs, 1, seed + 2)):
-        imgs, caps, _ = shapes.build(combos, variants, sub_seed)
+        imgs, caps, _ = shapes.build(combos, variants, sub_seed, jitter_px)
         out[name] = {"images": imgs, "captions": caps}
-    out["edits"] = chat.build_edit_pairs(train, EDIT_PAIRS if not quick else 32, seed + 4)
+    out["edits"] = chat.build_edit_pairs(train, EDIT_PAIRS if not quick else 32, seed + 4, jitter_px)
     e_imgs, e_caps = emoji.build()
     if quick:
         e_imgs, e_caps = e_imgs[::20], e_caps[::20]
@@ -35,9 +35,11 @@ def build(seed, shape_variants, quick=False):
     return out
 
 
-def load_or_build(cache_dir, seed, shape_variants, quick=False):
-    """Cached build: data/dataset{VERSION}_s{seed}_v{variants}[_quick].npz."""
-    tag = f"dataset{DATA_VERSION}_s{seed}_v{shape_variants}{'_quick' if quick else ''}"
+def load_or_build(cache_dir, seed, shape_variants, quick=False, jitter_px=shapes.JITTER_PX):
+    """Cached build: data/dataset{VERSION}_s{seed}_v{variants}[_j{jitter}][_quick].npz (no _j part for the
+    default jitter, so caches built before the key existed stay valid)."""
+    jit = "" if jitter_px == shapes.JITTER_PX else f"_j{jitter_px:g}"
+    tag = f"dataset{DATA_VERSION}_s{seed}_v{shape_variants}{jit}{'_quick' if quick else ''}"
     path = os.path.join(cache_dir, tag + ".npz")
     if os.path.exists(path):
         z = np.load(path, allow_pickle=False)
@@ -46,7 +48,7 @@ def load_or_build(cache_dir, seed, shape_variants, quick=False):
             split, field = key.split("__")
             out.setdefault(split, {})[field] = [str(c) for c in z[key]] if z[key].dtype.kind == "U" else z[key]
         return out
-    data = build(seed, shape_variants, quick)
+    data = build(seed, shape_variants, quick, jitter_px)
     os.makedirs(cache_dir, exist_ok=True)
     flat = {f"{s}__{f}": np.asarray(v) for s, d in data.items() for f, v in d.items()}
     tmp = f"{path}.{os.getpid()}.tmp.npz"  # per process: two runs may build the same cache at once

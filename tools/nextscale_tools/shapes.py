@@ -39,16 +39,16 @@ def split_combos():
     return train, heldout, pairs
 
 
-def render(combo, rng):
-    """Render one combo to a uint8 HxWx3 array; rng (random.Random) picks the small jitter."""
+def render(combo, rng, jitter_px=JITTER_PX):
+    """Render one combo to a uint8 HxWx3 array; rng (random.Random) picks the jitter, up to jitter_px."""
     size, color, shape, pos, bg = combo
     s = SUPERSAMPLE
     img = Image.new("RGB", (IMAGE_SIZE * s, IMAGE_SIZE * s), COLORS[bg])
     draw = ImageDraw.Draw(img)
     row, col = POSITIONS[pos]
     cell = IMAGE_SIZE / 3
-    cx = (col + 0.5) * cell + rng.uniform(-JITTER_PX, JITTER_PX)
-    cy = (row + 0.5) * cell + rng.uniform(-JITTER_PX, JITTER_PX)
+    cx = (col + 0.5) * cell + rng.uniform(-jitter_px, jitter_px)
+    cy = (row + 0.5) * cell + rng.uniform(-jitter_px, jitter_px)
     r = HALF_EXTENT[size]
     box = [(cx - r) * s, (cy - r) * s, (cx + r) * s, (cy + r) * s]
     fill = COLORS[color]
@@ -64,13 +64,13 @@ def render(combo, rng):
     return np.asarray(img, dtype=np.uint8)
 
 
-def build(combos, variants, seed):
+def build(combos, variants, seed, jitter_px=JITTER_PX):
     """Render each combo `variants` times. Returns (images_NHW3 uint8, captions list, combos list)."""
     rng = random.Random(seed)
     images, captions, tags = [], [], []
     for combo in combos:
         for _ in range(variants):
-            images.append(render(combo, rng))
+            images.append(render(combo, rng, jitter_px))
             captions.append(shape_caption(*combo))
             tags.append(combo)
     return np.stack(images), captions, tags

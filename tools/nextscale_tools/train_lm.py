@@ -69,17 +69,32 @@ def batch_groups(rows, pad_id, n_codes, split_len=200):
     return [collate_rows(g, pad_id, n_codes) for g in (short, long) if g]
 
 
-def lm_loss(model, M, codebook, batch, image_start):
+def soft_code_targets(codebook, tau):
+    """[K, K] rows: the target distribution for each code, softmax(-|e_t - e_k|^2 / tau) over the codebook.
+    Near-equal codes decode alike (shifting a shape 0.25 px changes a quarter of its finest codes for an
+    almost identical image), so the finest scale is taught that its target's neighbours are nearly as right."""
+    return torch.softmax(-torch.cdist(codebook, codebook).pow(2) / tau, dim=1)
+
+
+def lm_loss(model, M, codebook, batch, image_start, finest_soft=None):
     """Sum of weighted CE over a batch. Image targets are scored over the image-code rows of the shared head,
     text targets over the full vocab: the sampler only ever reads the image slice at image positions, and this
-    cuts the head cost ~4x (the emoji word list makes the text part of the vocab large)."""
+    cuts the head cost ~4x (the emoji word list makes the text part of the vocab large).
+    finest_soft: (soft_code_targets rows, block id of the finest scale), or None for one-hot targets."""
     ids, scale, pos, group, slot, tgt, wt, in_codes = batch
     feats = gather_block_feats(M, codebook, in_codes, slot)
     h = model.hidden(ids, feats, scale, pos, group)
     img = tgt >= image_start
     txt = (tgt >= 0) & ~img
     W = model.head.weight
-    ce_img = F.cross_entropy(h[img] @ W[image_start:].t(), tgt[img] - image_start, reduction="none")
+    logits_img = h[img] @ W[image_start:].t()
+    code = tgt[img] - image_start
+    ce_img = F.cross_entropy(logits_img, code, reduction="none")
+    if finest_soft is not None:
+        Q, finest_block = finest_soft
+        fin = scale[img] == finest_block
+        soft = -(Q[code[fin]] * F.log_softmax(logits_img[fin], dim=-1)).sum(-1)
+        ce_img = ce_img.masked_scatter(fin, soft)
     ce_txt = F.cross_entropy(h[txt] @ W.t(), tgt[txt], reduction="none")
     return (ce_img * wt[img]).sum() + (ce_txt * wt[txt]).sum()
 
@@ -187,6 +202,8 @@ def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
     M = block_upsample_matrix(cfg["vq"]["scales"])
     maker = RowMaker(cfg, data, tokens, vocab, rng)
     codebook = vq.codebook.weight.detach()
+    tau = lm.get("finest_soft_tau", 0.0)
+    finest_soft = (soft_code_targets(codebook, tau), len(cfg["vq"]["scales"]) - 1) if tau > 0 else None
     budget = lm["minutes"] * 60
     t0 = time.time() - elapsed
     last_ck, ema = time.time(), None
@@ -203,7 +220,7 @@ def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
             g["lr"] = lr
         maker.rng = rng
         rows = sample_rows(maker, cfg, data, rng, lm["batch"])
-        loss = sum(lm_loss(model, M, codebook, g, vocab.image_start)
+        loss = sum(lm_loss(model, M, codebook, g, vocab.image_start, finest_soft)
                    for g in batch_groups(rows, vocab.pad, maker.n_codes)) / len(rows)
         opt.zero_grad()
         loss.backward()

@@ -127,6 +127,35 @@ class TestChatRows(unittest.TestCase):
             self.assertTrue(np.array_equal(inp, clean if variant == 0 else want_tgt + 100))
         self.assertEqual(seen, {0, 1, 2})
 
+    def test_soft_finest_targets_change_only_the_finest_scale_loss(self):
+        """lm.finest_soft_tau: the finest scale's targets spread over the target code's codebook neighbours;
+        every other target keeps its one-hot loss, and a vanishing tau is the plain loss again."""
+        import json
+        import torch
+        from nextscale_tools.model import NextScaleDecoder
+        from nextscale_tools.train_lm import collate_rows, lm_loss, soft_code_targets
+        torch.manual_seed(0)
+        with open(os.path.join(os.path.dirname(__file__), "..", "configs", "tiny.json")) as f:
+            lm = dict(json.load(f)["lm"], layers=1)
+        model = NextScaleDecoder(lm, self.vocab.size, len(SCALES), 32).eval()
+        E = torch.randn(512, 32)
+        rows = [self.maker.t2i("shapes_train", i) for i in range(3)] + [self.maker.cap("shapes_train", 0)]
+        batch = collate_rows(rows, self.vocab.pad, self.maker.n_codes)
+        M, start, finest = block_upsample_matrix(SCALES), self.vocab.image_start, len(SCALES) - 1
+        with torch.no_grad():
+            hard = lm_loss(model, M, E, batch, start)
+            soft = lm_loss(model, M, E, batch, start, (soft_code_targets(E, 50.0), finest))
+            sharp = lm_loss(model, M, E, batch, start, (soft_code_targets(E, 1e-4), finest))
+            wt = batch[6].clone()
+            wt[batch[1] == finest] = 0  # drop the finest scale's targets: soft and hard agree on the rest
+            rest = batch[:6] + (wt,) + batch[7:]
+            self.assertTrue(wt.sum() > 0)
+            self.assertEqual(int(((batch[1] == finest) & (batch[5] >= start)).sum()), 3 * SCALES[-1] ** 2)
+            self.assertAlmostEqual(lm_loss(model, M, E, rest, start).item(),
+                                   lm_loss(model, M, E, rest, start, (soft_code_targets(E, 50.0), finest)).item(), 5)
+        self.assertNotAlmostEqual(hard.item(), soft.item(), 2)
+        self.assertAlmostEqual(hard.item(), sharp.item(), 4)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,4 +1,5 @@
 """Shapes world: split, caption format, deterministic rendering, checker agrees with ground truth."""
+import json
 import os
 import random
 import sys
@@ -32,6 +33,28 @@ class TestShapes(unittest.TestCase):
         self.assertTrue(np.array_equal(a[0], b[0]))
         self.assertEqual(a[1], b[1])
         self.assertEqual(a[0].shape, (80, 64, 64, 3))
+
+    def test_jitter(self):
+        combos = shapes.split_combos()[0][:30]
+        centred = shapes.build(combos, 2, seed=3, jitter_px=0)[0]
+        # no jitter: both variants of a combo are the same image, whatever the seed
+        self.assertTrue(np.array_equal(centred[0::2], centred[1::2]))
+        self.assertTrue(np.array_equal(centred, shapes.build(combos, 2, seed=9, jitter_px=0)[0]))
+        jittered = shapes.build(combos, 2, seed=3)[0]
+        self.assertFalse(np.array_equal(jittered[0::2], jittered[1::2]))
+        for imgs in (centred, jittered):
+            self.assertEqual(checker.score(imgs, [c for c in combos for _ in range(2)])["shape"], 100.0)
+
+    def test_jitter_config(self):
+        from nextscale_tools import config
+        with open(os.path.join(os.path.dirname(__file__), "..", "configs", "tiny.json")) as f:
+            cfg = json.load(f)
+        for bad in (-1, 5, "2"):
+            cfg["data"]["jitter_px"] = bad
+            with self.assertRaisesRegex(config.ConfigError, "jitter_px"):
+                config.validate(cfg)
+        cfg["data"]["jitter_px"] = 0
+        config.validate(cfg)
 
     def test_checker_on_ground_truth(self):
         _, held, _ = shapes.split_combos()
