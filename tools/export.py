@@ -49,7 +49,7 @@ def model_config(cfg, vocab, psnr=None, recon_checker=None):
                      "self_correct_chains": lm.get("self_correct_chains", 0),
                      "finest_soft_tau": lm.get("finest_soft_tau", 0.0),
                      # how far shapes sit from their grid-cell centres in the training images (eval renders so)
-                     "data_jitter_px": cfg["data"].get("jitter_px", shapes.JITTER_PX)},
+                     "data_jitter_px": shapes.data_jitter(cfg["data"])},
     }
 
 

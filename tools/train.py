@@ -96,7 +96,7 @@ def main(argv=None):
     log(f"run dir {run_dir}")
     data_dir = os.path.join(run_dir, "data") if args.quick else os.path.join(REPO, "data")
     data = load_or_build(data_dir, cfg["seed"], cfg["data"]["shape_variants"], quick=args.quick,
-                         jitter_px=cfg["data"].get("jitter_px", shapes.JITTER_PX))
+                         jitter_px=shapes.data_jitter(cfg["data"]))
     log("data: " + ", ".join(f"{k}={len(v['captions'])}" for k, v in data.items()))
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)

@@ -15,7 +15,7 @@ def validate(cfg):
     for key in ("name", "seed", "data", "vq", "lm", "sampling"):
         _need(key in cfg, f"config: missing top-level key {key!r}")
     vq, lm = cfg["vq"], cfg["lm"]
-    jitter = cfg["data"].get("jitter_px", 0)  # absent: shapes.JITTER_PX
+    jitter = cfg["data"].get("jitter_px", 0)  # only a value the recipe gives needs checking
     _need(isinstance(jitter, (int, float)) and 0 <= jitter <= 4,
           "data.jitter_px must be a number of pixels in [0, 4] (how far shapes sit from their grid-cell centres)")
     _need(list(vq["scales"]) == sorted(set(vq["scales"])), "vq.scales must be strictly increasing")

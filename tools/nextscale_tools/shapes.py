@@ -39,6 +39,11 @@ def split_combos():
     return train, heldout, pairs
 
 
+def data_jitter(data_cfg):
+    """The recipe's data.jitter_px, or the renderer's default when the recipe predates the key."""
+    return data_cfg.get("jitter_px", JITTER_PX)
+
+
 def render(combo, rng, jitter_px=JITTER_PX):
     """Render one combo to a uint8 HxWx3 array; rng (random.Random) picks the jitter, up to jitter_px."""
     size, color, shape, pos, bg = combo

@@ -87,14 +87,12 @@ def lm_loss(model, M, codebook, batch, image_start, finest_soft=None):
     img = tgt >= image_start
     txt = (tgt >= 0) & ~img
     W = model.head.weight
-    logits_img = h[img] @ W[image_start:].t()
+    logp_img = F.log_softmax(h[img] @ W[image_start:].t(), dim=-1)
     code = tgt[img] - image_start
-    ce_img = F.cross_entropy(logits_img, code, reduction="none")
+    ce_img = -logp_img.gather(1, code[:, None])[:, 0]
     if finest_soft is not None:
         Q, finest_block = finest_soft
-        fin = scale[img] == finest_block
-        soft = -(Q[code[fin]] * F.log_softmax(logits_img[fin], dim=-1)).sum(-1)
-        ce_img = ce_img.masked_scatter(fin, soft)
+        ce_img = torch.where(scale[img] == finest_block, -(Q[code] * logp_img).sum(-1), ce_img)
     ce_txt = F.cross_entropy(h[txt] @ W.t(), tgt[txt], reduction="none")
     return (ce_img * wt[img]).sum() + (ce_txt * wt[txt]).sum()
 
