@@ -19,6 +19,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_TOTAL_BYTES = 40 * 1024 * 1024
 
 
+def _sample_finetune_record(sft):
+    if not sft:
+        return None
+    return {k: sft[k] for k in ("samples", "minutes", "sample_fraction", "emoji_fraction")}
+
+
 def model_config(cfg, vocab, psnr=None, recon_checker=None):
     lm, vq = cfg["lm"], cfg["vq"]
     return {
@@ -49,7 +55,9 @@ def model_config(cfg, vocab, psnr=None, recon_checker=None):
                      "self_correct_chains": lm.get("self_correct_chains", 0),
                      "finest_soft_tau": lm.get("finest_soft_tau", 0.0),
                      # how far shapes sit from their grid-cell centres in the training images (eval renders so)
-                     "data_jitter_px": shapes.data_jitter(cfg["data"])},
+                     "data_jitter_px": shapes.data_jitter(cfg["data"]),
+                     # the decoder's fine-tune on the LM's own samples (finetune_decoder_samples.py), if any
+                     "decoder_sample_finetune": _sample_finetune_record(vq.get("sample_finetune"))},
     }
 
 

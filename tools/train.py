@@ -3,6 +3,8 @@
   /usr/bin/python3 tools/train.py                      # full recipe (tools/configs/tiny.json), resumes from runs/
   /usr/bin/python3 tools/train.py --quick              # ~1 minute smoke run in a temp dir (CI)
   /usr/bin/python3 tools/train.py --stage vq           # only the tokenizer stage (and its decoder fine-tune)
+  /usr/bin/python3 tools/train.py --stage decoder --vq-from M --lm-from M --workers 2
+                                                       # only the decoder fine-tune on the LM's samples
 Every stage resumes from its latest checkpoint in the run dir, so the recipe can continue across sessions.
 """
 import argparse
@@ -29,6 +31,8 @@ def quick_overrides(cfg):
     cfg["vq"].update(minutes=0.25, max_steps=15, batch=8, dead_code_every=5)
     if cfg["vq"].get("decoder_finetune"):
         cfg["vq"]["decoder_finetune"].update(minutes=0.1, batch=8)
+    if cfg["vq"].get("sample_finetune"):
+        cfg["vq"]["sample_finetune"].update(samples=6, minutes=0.05, batch=8)
     cfg["lm"].update(minutes=0.5, max_steps=12, batch=4, layers=1, ffn=128, warmup=2, checkpoint_minutes=0.1)
     return cfg
 
@@ -50,17 +54,21 @@ def seed_vq_checkpoint(model_dir, run_dir, log):
     log(f"vq: seeded from {model_dir}")
 
 
-def lm_init_from_export(model_dir, run_dir, log):
-    """Writes run_dir/lm_init.pt (an --lm-init checkpoint) from an exported model.safetensors and tokenizer.json."""
+def lm_init_from_export(model_dir, run_dir, log, finished=False):
+    """Writes run_dir/lm_init.pt (an --lm-init checkpoint) from an exported model.safetensors and tokenizer.json;
+    finished: writes run_dir/lm.pt instead, the trained decoder LM itself (its step count kept, no optimizer)."""
     from nextscale_tools import safetensors_io
-    tensors, _ = safetensors_io.load(os.path.join(model_dir, "model.safetensors"))
+    tensors, meta = safetensors_io.load(os.path.join(model_dir, "model.safetensors"))
     with open(os.path.join(model_dir, "tokenizer.json")) as f:
         tok = json.load(f)
     ids = tok["model"]["vocab"]
     words = sorted(ids, key=ids.get)[len(tok["added_tokens"]):]
-    path = os.path.join(run_dir, "lm_init.pt")
-    torch.save({"model": {k[len("lm."):]: v.float() for k, v in tensors.items()}, "step": 0, "vocab_words": words}, path)
-    log(f"lm: init weights from {model_dir}")
+    path = os.path.join(run_dir, "lm.pt" if finished else "lm_init.pt")
+    ck = {"model": {k[len("lm."):]: v.float() for k, v in tensors.items()}, "step": 0, "vocab_words": words}
+    if finished:
+        ck.update(step=int(meta.get("steps", 0)), opt=None, elapsed=0.0)
+    torch.save(ck, path)
+    log(f"lm: {'the decoder LM' if finished else 'init weights'} from {model_dir}")
     return path
 
 
@@ -69,13 +77,15 @@ def main(argv=None):
     ap.add_argument("--config", default=os.path.join(REPO, "tools", "configs", "tiny.json"))
     ap.add_argument("--run-dir", default=None, help="default: runs/<name> (or a temp dir with --quick)")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--stage", choices=["all", "vq", "tokenize", "lm"], default="all")
+    ap.add_argument("--stage", choices=["all", "vq", "tokenize", "lm", "decoder"], default="all",
+                    help="decoder: only the tokenizer decoder's fine-tune on the LM's samples (vq.sample_finetune)")
     ap.add_argument("--vq-from", default=None, metavar="MODEL_DIR",
                     help="start from an exported model's tokenizer (skips VQ training; keeps its image codes)")
     ap.add_argument("--lm-init", default=None, metavar="LM_PT",
                     help="start the decoder from this checkpoint's weights (fresh schedule and optimizer)")
     ap.add_argument("--lm-from", default=None, metavar="MODEL_DIR",
                     help="start the decoder from an exported model's weights (like --lm-init)")
+    ap.add_argument("--workers", type=int, default=1, help="processes drawing the LM's samples for --stage decoder")
     ap.add_argument("--threads", type=int, default=1, help="1 is far faster than 2 on a contended box (OpenMP barriers)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -106,13 +116,20 @@ def main(argv=None):
     vq = finetune_vq_decoder(cfg["vq"], vq, data, run_dir, cfg["seed"], log)
     if args.stage == "vq":
         return run_dir
+    from nextscale_tools.finetune_decoder_samples import finetune_decoder_on_samples
     from nextscale_tools.tokenize_data import load_or_tokenize
-    from nextscale_tools.train_lm import train_lm
-    tokens = load_or_tokenize(vq, data, cfg, run_dir, log)
-    if args.stage == "tokenize":
-        return run_dir
-    init = lm_init_from_export(args.lm_from, run_dir, log) if args.lm_from else args.lm_init
-    train_lm(cfg, vq, tokens, run_dir, log, data=data, init_from=init)
+    from nextscale_tools.train_lm import load_lm, train_lm
+    if args.stage == "decoder":
+        if args.lm_from and not os.path.exists(os.path.join(run_dir, "lm.pt")):
+            lm_init_from_export(args.lm_from, run_dir, log, finished=True)
+        model, vocab = load_lm(cfg, data, run_dir)
+    else:
+        tokens = load_or_tokenize(vq, data, cfg, run_dir, log)
+        if args.stage == "tokenize":
+            return run_dir
+        init = lm_init_from_export(args.lm_from, run_dir, log) if args.lm_from else args.lm_init
+        model, vocab = train_lm(cfg, vq, tokens, run_dir, log, data=data, init_from=init)
+    finetune_decoder_on_samples(cfg, vq, model, vocab, data, run_dir, log, args.workers)
     return run_dir
 
 

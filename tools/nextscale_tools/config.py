@@ -33,6 +33,16 @@ def validate(cfg):
     _need(isinstance(tau, (int, float)) and tau >= 0,
           "lm.finest_soft_tau must be a number >= 0 (0: one-hot targets at the finest scale)")
     _need(abs(sum(lm["mix"].values()) - 1.0) < 1e-6, "lm.mix weights must sum to 1")
+    sft = vq.get("sample_finetune")
+    if sft:
+        for key in ("samples", "minutes", "lr", "batch", "sample_fraction", "emoji_fraction", "edge_weight", "l1_weight"):
+            _need(isinstance(sft.get(key), (int, float)) and sft[key] >= 0, f"vq.sample_finetune.{key} must be a number >= 0")
+        _need(isinstance(sft["samples"], int) and sft["samples"] > 0 and isinstance(sft["batch"], int) and sft["batch"] > 0,
+              "vq.sample_finetune.samples and .batch must be whole numbers > 0")
+        _need(sft["sample_fraction"] + sft["emoji_fraction"] <= 1,
+              "vq.sample_finetune.sample_fraction + emoji_fraction must be at most 1 (the rest: clean shapes)")
+        _need(jitter == 0, "vq.sample_finetune needs data.jitter_px 0: a sampled image's target is its caption's "
+                           "rendering, which jitter would make ambiguous")
     return cfg
 
 

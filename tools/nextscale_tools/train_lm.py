@@ -167,6 +167,17 @@ def grow_width(state, model, log):
     return out
 
 
+def load_lm(cfg, data, run_dir):
+    """The decoder LM in run_dir/lm.pt (eval mode) and its vocab; the vocab must be the one the data gives."""
+    vocab = make_vocab(data, cfg["vq"]["codebook_size"])
+    ck = torch.load(os.path.join(run_dir, "lm.pt"))
+    if ck["vocab_words"] != vocab.words:
+        raise ValueError(f"{run_dir}/lm.pt was trained on another vocab than this config's data gives")
+    model = NextScaleDecoder(cfg["lm"], vocab.size, len(cfg["vq"]["scales"]), cfg["vq"]["code_dim"])
+    model.load_state_dict(ck["model"])
+    return model.eval(), vocab
+
+
 def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
     """init_from: a checkpoint (lm.pt) whose weights start a fresh run (step 0, new optimizer), e.g. the
     previous tokenizer's decoder: its text and position structure carries over, its image rows relearn."""
@@ -183,7 +194,9 @@ def train_lm(cfg, vq, tokens, run_dir, log, data, init_from=None):
     if os.path.exists(path):
         ck = torch.load(path)
         if ck["vocab_words"] == vocab.words:
-            model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"])
+            model.load_state_dict(ck["model"])
+            if ck.get("opt") is not None:  # None: seeded from an export (train.py --stage decoder)
+                opt.load_state_dict(ck["opt"])
         else:  # the data gained words: keep every known row, start the optimizer afresh
             model.load_state_dict(remap_vocab_rows(ck["model"], model.state_dict(), ck["vocab_words"], vocab))
             log(f"lm: vocab changed ({len(ck['vocab_words'])} -> {len(vocab.words)} words); rows remapped by word")

@@ -22,6 +22,10 @@ class TestQuickRun(unittest.TestCase):
             self.assertLess(total, 40 * 1024 * 1024)
             for fn in ("config.json", "model.safetensors", "vq.safetensors", "tokenizer.json", "manifest.json"):
                 self.assertTrue(os.path.exists(os.path.join(model, fn)), fn)
+            # the recipe ends with the decoder's fine-tune on the LM's samples (train.quick_overrides: 6 of them)
+            with open(os.path.join(model, "config.json")) as f:
+                self.assertEqual(json.load(f)["training"]["decoder_sample_finetune"]["samples"], 6)
+            self.assertEqual(len(os.listdir(os.path.join(run, "lm_samples"))), 1)
             prompts = [("p", "a large red circle in the center on a blue background")]
             make_goldens(model, os.path.join(d, "g1"), prompts, seeds=[3])
             make_goldens(model, os.path.join(d, "g2"), prompts, seeds=[3])
