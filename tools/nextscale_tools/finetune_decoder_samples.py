@@ -54,8 +54,9 @@ def draw_samples(runner, sampling, n, seed, out_dir, log, workers=1):
     combos, seeds = sample_prompts(n, seed)
     os.makedirs(out_dir, exist_ok=True)
     chunks = [(k, os.path.join(out_dir, f"chunk_{k:04d}.npy")) for k in range((n + CHUNK - 1) // CHUNK)]
+    # a chunk on disk counts only if whole: a run with fewer samples leaves its last chunk short
     todo = [(runner, sampling, combos[k * CHUNK:(k + 1) * CHUNK], seeds[k * CHUNK:(k + 1) * CHUNK], p)
-            for k, p in chunks if not os.path.exists(p)]
+            for k, p in chunks if not os.path.exists(p) or len(np.load(p)) != len(combos[k * CHUNK:(k + 1) * CHUNK])]
     log(f"lm samples: {n - sum(len(t[2]) for t in todo)} of {n} on disk, drawing the rest with {workers} worker(s)")
     t0 = time.time()
     if workers > 1 and len(todo) > 1:

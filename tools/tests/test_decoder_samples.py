@@ -61,6 +61,10 @@ class TestDecoderOnSamples(unittest.TestCase):
                 again, _ = fds.draw_samples(self.runner, SMP, 7, 5, a, logs.append)
                 np.testing.assert_array_equal(one, again)
                 self.assertIn("4 of 7 on disk", logs[0])
+                # more samples in the same run dir: the short last chunk is drawn again, whole
+                more, _ = fds.draw_samples(self.runner, SMP, 8, 5, a, logs.append)
+                self.assertEqual(len(more), 8)
+                np.testing.assert_array_equal(more[:7], one)
         finally:
             fds.CHUNK = chunk
 
