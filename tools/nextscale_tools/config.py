@@ -1,6 +1,8 @@
 """Loads and validates the training config, with clear errors for bad values."""
 import json
 
+from .shapes import data_jitter
+
 
 class ConfigError(ValueError):
     pass
@@ -41,7 +43,7 @@ def validate(cfg):
               "vq.sample_finetune.samples and .batch must be whole numbers > 0")
         _need(sft["sample_fraction"] + sft["emoji_fraction"] <= 1,
               "vq.sample_finetune.sample_fraction + emoji_fraction must be at most 1 (the rest: clean shapes)")
-        _need(jitter == 0, "vq.sample_finetune needs data.jitter_px 0: a sampled image's target is its caption's "
+        _need(data_jitter(cfg["data"]) == 0, "vq.sample_finetune needs data.jitter_px 0: a sampled image's target is its caption's "
                            "rendering, which jitter would make ambiguous")
     return cfg
 

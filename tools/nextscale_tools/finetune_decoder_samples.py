@@ -36,8 +36,12 @@ def sample_prompts(n, seed):
     return [rng.choice(train) for _ in range(n)], [seed * 1_000_003 + i for i in range(n)]
 
 
+_RUNNER = None  # set before the worker processes fork, so they inherit the LM instead of unpickling it per chunk
+
+
 def _draw_chunk(args):
-    runner, sampling, combos, seeds, path = args
+    sampling, combos, seeds, path = args
+    runner = _RUNNER
     rows = []
     for c, s in zip(combos, seeds):
         sc = runner.generate(shape_caption(*c), seed=s, cfg=sampling["cfg"], temperature=sampling["temperature"],
@@ -55,10 +59,11 @@ def draw_samples(runner, sampling, n, seed, out_dir, log, workers=1):
     os.makedirs(out_dir, exist_ok=True)
     chunks = [(k, os.path.join(out_dir, f"chunk_{k:04d}.npy")) for k in range((n + CHUNK - 1) // CHUNK)]
     # a chunk on disk counts only if whole: a run with fewer samples leaves its last chunk short
-    todo = [(runner, sampling, combos[k * CHUNK:(k + 1) * CHUNK], seeds[k * CHUNK:(k + 1) * CHUNK], p)
+    todo = [(sampling, combos[k * CHUNK:(k + 1) * CHUNK], seeds[k * CHUNK:(k + 1) * CHUNK], p)
             for k, p in chunks if not os.path.exists(p) or len(np.load(p)) != len(combos[k * CHUNK:(k + 1) * CHUNK])]
-    log(f"lm samples: {n - sum(len(t[2]) for t in todo)} of {n} on disk, drawing the rest with {workers} worker(s)")
-    t0 = time.time()
+    log(f"lm samples: {n - sum(len(t[1]) for t in todo)} of {n} on disk, drawing the rest with {workers} worker(s)")
+    global _RUNNER
+    _RUNNER, t0 = runner, time.time()
     if workers > 1 and len(todo) > 1:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for done, _ in enumerate(pool.imap_unordered(_draw_chunk, todo), 1):
@@ -91,8 +96,6 @@ def finetune_decoder_on_samples(cfg, vq, model, vocab, data, run_dir, log=print,
     path = os.path.join(run_dir, "vq.pt")
     if not ft or torch.load(path).get("sample_finetune_done"):
         return vq
-    if shapes.data_jitter(cfg["data"]) != 0:
-        raise ValueError("vq.sample_finetune needs data.jitter_px 0: a caption must fix its image to be a target")
     runner = Runner(model, vq, vocab, cfg["vq"]["scales"], cfg["lm"]["rope_image_range"])
     codes, combos = draw_samples(runner, cfg["sampling"], ft["samples"], cfg["seed"] + 29,
                                  os.path.join(run_dir, "lm_samples"), log, workers)

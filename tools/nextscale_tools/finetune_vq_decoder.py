@@ -32,5 +32,6 @@ def finetune_vq_decoder(cfg_vq, vq, data, run_dir, seed, log=print):
     shapes_u8, emoji_u8 = vq_train_images(data)
     n_emoji = int(round(ft["batch"] * cfg_vq["emoji_fraction"]))
     pools = [(fhat_of(vq, shapes_u8), shapes_u8, ft["batch"] - n_emoji), (fhat_of(vq, emoji_u8), emoji_u8, n_emoji)]
-    finetune_and_record(vq, pools, ft, data, run_dir, "decoder_finetune", "vq_decoder.pt", seed + 17, log, "vq decoder fine-tune")
+    finetune_and_record(vq, pools, ft, data, run_dir, "decoder_finetune", "vq_decoder.pt", seed + 17, log,
+                        "vq decoder fine-tune")
     return vq

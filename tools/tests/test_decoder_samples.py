@@ -101,6 +101,9 @@ class TestDecoderOnSamples(unittest.TestCase):
         cfg["data"]["jitter_px"] = 2
         with self.assertRaisesRegex(config.ConfigError, "jitter_px 0"):
             config.validate(cfg)
+        del cfg["data"]["jitter_px"]  # an absent key means the renderer's default jitter (2 px), refused too
+        with self.assertRaisesRegex(config.ConfigError, "jitter_px 0"):
+            config.validate(cfg)
         cfg["data"]["jitter_px"] = 0
         cfg["vq"]["sample_finetune"]["sample_fraction"] = 0.95
         with self.assertRaisesRegex(config.ConfigError, "at most 1"):
