@@ -16,6 +16,11 @@ export const chromiumLaunch = {
   ],
 };
 
+// One kernel-test seed for the whole run. The config is read first in the main process, and workers
+// inherit its environment, so every worker draws the same cases and the seed that a failing test
+// prints ("rerun with SEED=...") reproduces it. Without this each worker drew its own seed.
+process.env.SEED ??= String(Math.floor(Math.random() * 2 ** 31));
+
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
