@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 
 const stages = [
   ['typecheck', 'npm run typecheck'],
+  ['layers (dependency-cruiser)', 'npm run check:layers'],
   ['unit (node:test)', 'npm run test:unit'],
   ['browser (Playwright, Chromium WebGPU)', 'npm run test:browser'],
   ['kernels in Node (Dawn)', 'npm run test:node'],

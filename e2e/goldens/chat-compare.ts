@@ -5,7 +5,7 @@
  * chat contexts are longer (~420 tokens in the edit case) but measured no further off (≤ 3.3e-6,
  * compare.ts). Used in Node and the browser.
  */
-import type { ChatMessage, ChatPart, RgbaImage } from '../../src/engine/types';
+import type { ChatMessage, ChatPart, RgbaImage } from '../../src/api/types';
 import type { ChatCapture } from '../../src/models/nextflow/chat';
 import { LOGIT_TOL_OF_MAX } from './compare';
 

@@ -1,5 +1,5 @@
 import type { GpuContext } from '../../src/gpu/device';
-import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/api/errors';
 import { Recorder } from '../../src/gpu/recorder';
 import { recordAttention, type AttentionArgs, type AttentionMask, type AttentionPath } from '../../src/kernels/attention';
 import { recordKvAppend } from '../../src/kernels/kv_append';

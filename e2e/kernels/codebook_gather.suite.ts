@@ -1,4 +1,4 @@
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { recordCodebookGather } from '../../src/kernels/codebook_gather';
 import { codebookGatherRef } from '../../src/kernels/reference/codebook_gather';
 import { withBuffers } from './gpu-util';

@@ -1,4 +1,4 @@
-import { KernelShapeError } from '../../src/gpu/errors';
+import { KernelShapeError } from '../../src/api/errors';
 import { recordCodebookNearest } from '../../src/kernels/codebook_nearest';
 import { codebookNearestRef } from '../../src/kernels/reference/codebook_nearest';
 import { withBuffers } from './gpu-util';

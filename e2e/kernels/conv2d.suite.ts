@@ -1,5 +1,5 @@
 import type { GpuContext } from '../../src/gpu/device';
-import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/api/errors';
 import { recordConv2d } from '../../src/kernels/conv2d';
 import { conv2dRef } from '../../src/kernels/reference/conv2d';
 import { withBuffers } from './gpu-util';

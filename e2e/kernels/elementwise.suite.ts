@@ -1,4 +1,4 @@
-import { KernelShapeError } from '../../src/gpu/errors';
+import { KernelShapeError } from '../../src/api/errors';
 import { recordBinary, recordGatedAcc, recordScale, recordSwigluFused, recordUnary } from '../../src/kernels/elementwise';
 import { binaryRef, gatedAccRef, scaleRef, swigluFusedRef, unaryRef } from '../../src/kernels/reference/elementwise';
 import { expectClose, expectThrows, ODD_TOKEN_COUNTS, type KernelCase, type KernelSuite } from './harness';

@@ -1,6 +1,6 @@
 // The GPU layer itself: device errors, the WGSL preprocessor, the pipeline cache and the buffer pool.
 import { createGpuContext } from '../../src/gpu/device';
-import { WebGPUUnavailableError } from '../../src/gpu/errors';
+import { WebGPUUnavailableError } from '../../src/api/errors';
 import { bucketSize } from '../../src/gpu/buffer-pool';
 import { preprocessWgsl } from '../../src/gpu/wgsl-preprocess';
 import { recordUnary } from '../../src/kernels/elementwise';

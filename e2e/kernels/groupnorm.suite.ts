@@ -1,5 +1,5 @@
 import type { GpuContext } from '../../src/gpu/device';
-import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/api/errors';
 import { recordGroupNorm } from '../../src/kernels/groupnorm';
 import { groupNormRef } from '../../src/kernels/reference/groupnorm';
 import { withBuffers } from './gpu-util';

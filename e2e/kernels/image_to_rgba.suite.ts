@@ -1,4 +1,4 @@
-import { KernelShapeError } from '../../src/gpu/errors';
+import { KernelShapeError } from '../../src/api/errors';
 import { recordImageToRgba } from '../../src/kernels/image_to_rgba';
 import { imageToRgbaRef } from '../../src/kernels/reference/image_to_rgba';
 import { expectEqual, expectThrows, MismatchError, type KernelCase, type KernelSuite } from './harness';

@@ -1,4 +1,4 @@
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { Recorder } from '../../src/gpu/recorder';
 import { recordKvAppend, type KvAppendArgs } from '../../src/kernels/kv_append';
 import { kvAppendRef } from '../../src/kernels/reference/kv_append';

@@ -1,4 +1,4 @@
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { Recorder } from '../../src/gpu/recorder';
 import { recordLayerNorm } from '../../src/kernels/layernorm';
 import { layerNormRef } from '../../src/kernels/reference/layernorm';

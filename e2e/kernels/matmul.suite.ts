@@ -1,5 +1,5 @@
 import type { GpuContext } from '../../src/gpu/device';
-import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../../src/api/errors';
 import { Recorder } from '../../src/gpu/recorder';
 import { recordLinear, type LinearArgs, type LinearPath, type WeightDtype } from '../../src/kernels/matmul';
 import { dequantizeQ8, f16BitsToF32, f32ToF16Bits, packF16, quantizeQ8, unpackF16 } from '../../src/kernels/matmul-pack';

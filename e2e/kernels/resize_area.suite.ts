@@ -1,4 +1,4 @@
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { recordAvgPool2x2, recordResizeArea } from '../../src/kernels/resize_area';
 import { resizeAreaRef } from '../../src/kernels/reference/resize';
 import { withBuffers } from './gpu-util';

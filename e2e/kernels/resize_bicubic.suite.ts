@@ -1,4 +1,4 @@
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { recordResizeBicubic } from '../../src/kernels/resize_bicubic';
 import { resizeBicubicRef } from '../../src/kernels/reference/resize';
 import { withBuffers } from './gpu-util';

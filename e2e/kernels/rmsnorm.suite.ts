@@ -1,4 +1,4 @@
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { Recorder } from '../../src/gpu/recorder';
 import { recordRmsNorm } from '../../src/kernels/rmsnorm';
 import { rmsNormRef } from '../../src/kernels/reference/rmsnorm';

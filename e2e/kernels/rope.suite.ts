@@ -1,4 +1,4 @@
-import { KernelShapeError } from '../../src/gpu/errors';
+import { KernelShapeError } from '../../src/api/errors';
 import { Recorder } from '../../src/gpu/recorder';
 import { recordRope } from '../../src/kernels/rope';
 import { imageScalePositions, nextflowPositions, textPositions } from '../../src/kernels/rope-positions';

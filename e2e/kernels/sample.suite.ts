@@ -1,8 +1,8 @@
 import type { GpuContext } from '../../src/gpu/device';
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { recordCfgCombine } from '../../src/kernels/cfg_combine';
 import { recordSample, recordSampleDraws, type SampleOptions } from '../../src/kernels/sample';
-import { drawU32, imageStep, textStep, uniform } from '../../src/kernels/reference/rng';
+import { drawU32, imageStep, textStep, uniform } from '../../src/kernels/rng';
 import { cfgCombineRef, sampleRef, type SampleResult } from '../../src/kernels/reference/sample';
 import { expectClose, expectEqual, expectThrows, MismatchError, ODD_TOKEN_COUNTS, type KernelCase, type KernelSuite, type Rng } from './harness';
 import { withBuffers, type TestBuffers } from './gpu-util';

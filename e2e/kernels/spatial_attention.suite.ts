@@ -1,4 +1,4 @@
-import { KernelShapeError } from '../../src/gpu/errors';
+import { KernelShapeError } from '../../src/api/errors';
 import { recordSpatialAttention } from '../../src/kernels/spatial_attention';
 import { spatialAttentionRef } from '../../src/kernels/reference/spatial_attention';
 import { withBuffers } from './gpu-util';

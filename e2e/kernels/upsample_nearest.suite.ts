@@ -1,5 +1,5 @@
 import type { GpuContext } from '../../src/gpu/device';
-import { BufferTooLargeError, KernelShapeError } from '../../src/gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../../src/api/errors';
 import { recordDepthToSpace, recordUpsampleNearest } from '../../src/kernels/upsample_nearest';
 import { depthToSpaceRef, upsampleNearestRef } from '../../src/kernels/reference/upsample_nearest';
 import { withBuffers } from './gpu-util';

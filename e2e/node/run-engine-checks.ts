@@ -3,9 +3,9 @@
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
-import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, PromptTooLongError } from '../../src/engine/errors';
+import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, PromptTooLongError } from '../../src/api/errors';
 import { runChat } from '../../src/models/nextflow/chat';
-import type { ChatMessage } from '../../src/engine/types';
+import type { ChatMessage } from '../../src/api/types';
 import { loadModelFiles, ModelNotFoundError } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import type { ByteSource } from '../../src/models/weights';

@@ -7,8 +7,8 @@
  * "Other model" panel loads one by URL or from a picked or dropped folder (kept in IndexedDB).
  */
 import { createEngine } from '../worker';
-import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../engine/errors';
-import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../engine/types';
+import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../api/errors';
+import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../api/types';
 import { formatMs, randomSeed } from './format';
 import { addScale, clearOutput, renderCache, renderClassNames, setState, setStatus, showClassName, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
 

@@ -2,9 +2,9 @@
  * The demo page's DOM: element lookups and rendering. Everything user- or model-provided goes in
  * through textContent (never innerHTML); pixels go in through putImageData only.
  */
-import type { CachedModel, LoadProgress, RgbaImage, ScaleEvent } from '../engine/types';
+import type { CachedModel, LoadProgress, RgbaImage, ScaleEvent } from '../api/types';
 import { formatBytes, formatMs } from './format';
-import { drawRgba } from './canvas';
+import { drawRgba } from '../lib/canvas';
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);

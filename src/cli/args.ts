@@ -1,5 +1,6 @@
 /** Command-line parsing for `nextscale` (node:util parseArgs, strict numbers, one usage error type). */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../api/errors';
 
 export const USAGE = `nextscale — next-scale image generation on WebGPU (Node, through the npm "webgpu" package)
 
@@ -32,10 +33,6 @@ Exit codes: 0 ok, 1 error, 2 no WebGPU (the message says what to install), 64 ba
 
 Example:
   npx nextscale generate --prompt "a large red circle in the center on a blue background" --seed 7 --out circle.png`;
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export interface GenerateArgs {
   command: 'generate';

@@ -3,11 +3,11 @@
  * images forming inline, an input, Attach image and Stop. Events: `reply` (a finished ChatReply),
  * `error`. The full page with history is chat.html; this is the embeddable one.
  */
-import type { ChatMessage, ChatPart } from '../engine/types';
-import { drawRgba } from '../app/canvas';
+import type { ChatMessage, ChatPart } from '../api/types';
+import { drawRgba } from '../lib/canvas';
 import { chat } from '../lib/api';
 import { loadShared, resolveModel } from '../lib/shared';
-import { imageFromFile } from '../app/chat/image-file';
+import { imageFromFile } from '../lib/image-file';
 import { warnUnknownAttributes } from './attributes';
 
 const STYLE = `

@@ -4,9 +4,9 @@
  * (model load), `scale` (each scale), `done` (final image), `error`. Changing an attribute
  * regenerates; removing the element cancels its work.
  */
-import { CancelledError } from '../engine/errors';
-import type { LoadProgress, ScaleEvent } from '../engine/types';
-import { drawRgba } from '../app/canvas';
+import { CancelledError } from '../api/errors';
+import type { LoadProgress, ScaleEvent } from '../api/types';
+import { drawRgba } from '../lib/canvas';
 import { loadShared, resolveModel } from '../lib/shared';
 import { numberAttr, warnUnknownAttributes } from './attributes';
 

@@ -12,9 +12,9 @@ import { runChat } from '../models/nextflow/chat';
 import { VarModel } from '../models/var/model';
 import { generateVarImage } from '../models/var/generator';
 import type { ByteSource } from '../models/weights';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from './types';
-import { GpuOutOfMemoryError } from '../gpu/errors';
-import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, UnsupportedTaskError, throwIfAborted } from './errors';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
+import { GpuOutOfMemoryError } from '../api/errors';
+import { CancelledError, DeviceLostError, EmptyPromptError, InvalidOptionError, ModelConfigError, PromptTooLongError, UnsupportedTaskError, throwIfAborted } from '../api/errors';
 
 export interface InThreadEngineOptions {
   /** The WebGPU entry point (Node: createNodeGpu()); default navigator.gpu. */

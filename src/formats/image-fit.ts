@@ -4,7 +4,7 @@
  * fractional edge weights), or nearest-neighbour up when the source is smaller. Alpha is composited
  * on white, as the training images are opaque.
  */
-import type { RgbaImage } from '../engine/types';
+import type { RgbaImage } from '../api/types';
 
 export function fitSquare(src: RgbaImage, size: number): RgbaImage {
   const { width: W, height: H, data } = src;

@@ -3,14 +3,8 @@
  * `{ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: {...} }`, then the data.
  * Offsets are relative to the end of the header. Bad files raise WeightsFormatError.
  */
-import { NextscaleError } from '../gpu/errors';
+import { WeightsFormatError } from '../api/errors';
 import { f16BitsToF32 } from './f16';
-
-export class WeightsFormatError extends NextscaleError {
-  constructor(file: string, detail: string) {
-    super('E_WEIGHTS_FORMAT', `${file}: ${detail}. The weights file is corrupt or not safetensors; delete the cached model and download it again.`);
-  }
-}
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I8' | 'U8' | 'I32' | 'U32' | 'I64';
 

@@ -2,8 +2,8 @@
  * A pool of storage buffers bucketed by size, so that per-scale activations of changing sizes reuse
  * memory instead of allocating each step. It also counts live and peak bytes for the benchmarks.
  */
-import { BufferTooLargeError } from './errors';
-import type { GpuLimits } from './device';
+import { BufferTooLargeError } from '../api/errors';
+import type { GpuLimits } from './limits';
 
 // GPUBufferUsage values are fixed by the spec; spelled out so this file also loads where the
 // global is missing (Node before "webgpu" installs its globals).

@@ -1,6 +1,6 @@
 /** Creating, uploading and reading back storage buffers. */
 import type { GpuContext } from './device';
-import { BufferTooLargeError } from './errors';
+import { BufferTooLargeError } from '../api/errors';
 import { STORAGE_USAGE } from './buffer-pool';
 
 const MAP_READ_COPY_DST = 0x1 | 0x8;

@@ -2,8 +2,11 @@
  * Getting a GPUDevice with the features and limits nextscale wants, in a browser or in Node
  * (through the npm package "webgpu", which passes its `GPU` object in as `gpu`).
  */
-import { DeviceLostError, WebGPUUnavailableError } from './errors';
+import { DeviceLostError, WebGPUUnavailableError } from '../api/errors';
 import { BufferPool } from './buffer-pool';
+import type { GpuLimits } from './limits';
+
+export type { GpuLimits } from './limits';
 import { PipelineCache } from './pipeline-cache';
 import { UniformArena } from './uniform-arena';
 
@@ -11,16 +14,6 @@ export interface GpuFeatures {
   shaderF16: boolean;
   subgroups: boolean;
   timestampQuery: boolean;
-}
-
-export interface GpuLimits {
-  maxStorageBufferBindingSize: number;
-  maxBufferSize: number;
-  maxComputeWorkgroupStorageSize: number;
-  maxComputeInvocationsPerWorkgroup: number;
-  maxComputeWorkgroupsPerDimension: number;
-  maxStorageBuffersPerShaderStage: number;
-  minUniformBufferOffsetAlignment: number;
 }
 
 export interface GpuContext {

@@ -1,4 +1,4 @@
-export * from './errors';
+export * from '../api/errors';
 export * from './device';
 export * from './buffer-pool';
 export * from './buffers';

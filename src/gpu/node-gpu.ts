@@ -4,7 +4,7 @@
  * Node-only: the browser build never imports this file.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { WebGPUUnavailableError } from './errors';
+import { WebGPUUnavailableError } from '../api/errors';
 
 const SWIFTSHADER_ICDS = [
   '/usr/lib/chromium/vk_swiftshader_icd.json',

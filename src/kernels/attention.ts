@@ -5,7 +5,7 @@
  * Two paths: 'rows' (a thread per query row, K/V tiles in workgroup memory) for prefill and
  * scales, 'split' (keys split across a workgroup per row) for decoding.
  */
-import { KernelShapeError, UnsupportedDtypeError } from '../gpu/errors';
+import { KernelShapeError, UnsupportedDtypeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D } from './dispatch-geometry';

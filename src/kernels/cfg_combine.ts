@@ -2,7 +2,7 @@
  * Classifier-free guidance on logits, materialised: out = (1 + t)·cond − t·uncond. The sampler
  * applies CFG inline; this kernel is for callers that need the combined logits (goldens compare them).
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { checkLogits, checkOut } from './logits-layout';
 import { ceilDiv, fold1D } from './dispatch-geometry';

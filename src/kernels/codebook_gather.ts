@@ -3,7 +3,7 @@
  * `embedding(idx).transpose(1,2).view(B,C,pn,pn)`) or as tokens [B, h·w, C]. Codes of every scale
  * live in one buffer, so the codes (and the codebook) are read at an element offset.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 import { bindWindow, checkDims, checkLayout, checkNoAlias, type FeatureLayout } from './feature-checks';

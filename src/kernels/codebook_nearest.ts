@@ -4,7 +4,7 @@
  * turns an uploaded image into multi-scale codes. Writes u32 codes at an element offset so every
  * scale's codes share one buffer.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims, checkNoAlias } from './feature-checks';
 

@@ -5,7 +5,7 @@
  * Weights [Cout, Cin, k, k] and bias [Cout] in f32 or f16 packed two per u32, each at an element
  * offset into (possibly shared) weight buffers. Also VAR's phi residual update as a named wrapper.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { ceilDiv } from './dispatch-geometry';
 import { bindWindow, checkDims, checkDtype, checkNoAlias, type WeightDtype } from './feature-checks';

@@ -2,7 +2,7 @@
  * Elementwise ops: GELU(tanh), SiLU, SwiGLU (silu(a)·b, or [gate|up] halves of one row), add,
  * mul, and scale-shift (a·s + t). Flat f32 buffers; shapes only enter as element counts.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { tuning } from './tuning';
 import { fold1D, ceilDiv } from './dispatch-geometry';

@@ -8,7 +8,7 @@
  * maxStorageBufferBindingSize: only the window has to fit.
  */
 import type { GpuContext } from '../gpu/device';
-import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../gpu/errors';
+import { BufferTooLargeError, KernelShapeError, UnsupportedDtypeError } from '../api/errors';
 import type { Binding } from '../gpu/recorder';
 
 export type FeatureLayout = 'nchw' | 'tokens';

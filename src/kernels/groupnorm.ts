@@ -2,7 +2,7 @@
  * GroupNorm (PyTorch nn.GroupNorm) over NCHW f32, optional affine weight/bias (f32 or packed f16,
  * at element offsets) and fused SiLU. One workgroup per (batch, group).
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims, checkDtype, checkNoAlias, type WeightDtype } from './feature-checks';
 import { tuning } from './tuning';

@@ -1,5 +1,5 @@
 /** A decoded image in [-1, 1] (NCHW, 3 channels) to packed RGBA8, ready for ImageData or PNG. */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { ceilDiv } from './dispatch-geometry';
 import { tuning } from './tuning';

@@ -4,7 +4,7 @@
  * optional per-head L2 normalisation of k (VAR's attn_l2_norm). Also the cache descriptor and the
  * checks that attention shares.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Binding, type Recorder } from '../gpu/recorder';
 import type { GpuContext } from '../gpu/device';
 import { bindWindow, checkDims } from './feature-checks';

@@ -4,7 +4,7 @@
  * modulation buffer of per-batch vectors (VAR's ada_lin output [B, 6C]: pass stride 6C, scale
  * at 2C and shift at 4C for the attention branch, 3C and 5C for the FFN).
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D } from './dispatch-geometry';

@@ -5,7 +5,7 @@
  * buffer and returns the binding (only the bytes the kernel reads, so a larger buffer is fine).
  */
 import type { GpuContext } from '../gpu/device';
-import { BufferTooLargeError, KernelShapeError } from '../gpu/errors';
+import { BufferTooLargeError, KernelShapeError } from '../api/errors';
 
 export interface LogitsLayout {
   rows: number;

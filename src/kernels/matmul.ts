@@ -5,7 +5,7 @@
  * (matvec.wgsl) for M ≤ tuning.matvec.MAX_M. Every tensor can sit at an offset inside a larger
  * (shard) buffer: only the window it spans is bound, so the shard may exceed the binding limit.
  */
-import { KernelShapeError, UnsupportedDtypeError } from '../gpu/errors';
+import { KernelShapeError, UnsupportedDtypeError } from '../api/errors';
 import { ParamsBuilder, type Binding, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D, ceilDiv } from './dispatch-geometry';

@@ -2,7 +2,7 @@
  * Area resize as PyTorch's F.interpolate(mode='area') (adaptive average pooling), any in/out sizes.
  * VAR's next-scale input is recordResizeArea(f_hat → pn×pn, layout 'tokens') = [B, pn², C].
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import type { Recorder } from '../gpu/recorder';
 import { recordResize, type ResizeArgs } from './resize-common';
 

@@ -1,5 +1,5 @@
 /** RMSNorm with a learned weight over the rows of x [R, C] (rmsnorm.wgsl), one workgroup per row. */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D } from './dispatch-geometry';

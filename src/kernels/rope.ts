@@ -4,7 +4,7 @@
  * RoPE): positions f32 [T, 3] and `sections` = pairs per axis, summing to D/2. Positions are
  * shared across the batch; build NextFlow's with rope-positions.ts.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D, ceilDiv } from './dispatch-geometry';

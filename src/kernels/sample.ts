@@ -3,7 +3,7 @@
  * one counter-based draw per row, one workgroup per row. Codes stay on the GPU: they are written
  * at an element offset of a u32 buffer that holds the codes of every scale.
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { checkLogits, checkOut, type LogitsLayout } from './logits-layout';
 import { ceilDiv } from './dispatch-geometry';
@@ -20,7 +20,7 @@ export interface SampleOptions extends LogitsLayout {
   topP?: number;
   /** u32 (a JS number is reduced with >>> 0). */
   seed: number;
-  /** Draw stream, see imageStep / textStep in reference/rng.ts. */
+  /** Draw stream, see imageStep / textStep in rng.ts. */
   step: number;
   /** Draw position of row 0; row r draws at posOffset + r. */
   posOffset?: number;

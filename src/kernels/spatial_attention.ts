@@ -3,7 +3,7 @@
  * decoder's AttnBlock, out = v·softmax(scale·qᵀk)ᵀ with q, k, v the C-row slices of one NCHW qkv
  * map [3C, HW]. Two dispatches through a probability scratch buffer [HW, HW].
  */
-import { KernelShapeError } from '../gpu/errors';
+import { KernelShapeError } from '../api/errors';
 import { ParamsBuilder, type Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims, checkNoAlias } from './feature-checks';
 import { ceilDiv, fold1D } from './dispatch-geometry';

@@ -3,7 +3,7 @@
  * model (an id resolved against the configured base URL, or a URL); without one the default model
  * is used. Results come as browser types (ImageBitmap, PNG Blob) and streams as async iterators.
  */
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, GenerateImageOptions, ImageResult, LoadProgress, ModelInfo, ScaleEvent } from '../engine/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, GenerateImageOptions, ImageResult, LoadProgress, ModelInfo, ScaleEvent } from '../api/types';
 import { EventStream } from './event-stream';
 import { toImageBitmap, toPngBlob } from './images';
 import { anyEngine, loadShared, resolveModel } from './shared';

@@ -1,5 +1,5 @@
 /** RGBA results as the browser types a page wants: an ImageBitmap to draw, a PNG Blob to save or upload. */
-import type { RgbaImage } from '../engine/types';
+import type { RgbaImage } from '../api/types';
 
 export function toImageData(img: RgbaImage): ImageData {
   return new ImageData(new Uint8ClampedArray(img.data), img.width, img.height);

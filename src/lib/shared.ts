@@ -2,8 +2,8 @@
  * One engine per model for the whole page: every API call and element that names the same model
  * shares one worker, one GPU device and one copy of the weights, and the model is loaded once.
  */
-import type { Engine, LoadProgress, ModelInfo } from '../engine/types';
-import { CancelledError } from '../engine/errors';
+import type { Engine, LoadProgress, ModelInfo } from '../api/types';
+import { CancelledError } from '../api/errors';
 import { WorkerEngine } from '../worker/client';
 import { createEngineWorker } from './worker-factory';
 

@@ -1,5 +1,5 @@
 /** Typed reads of config.json fields; each failure is a ModelConfigError naming the field and what it holds. */
-import { ModelConfigError } from '../engine/errors';
+import { ModelConfigError } from '../api/errors';
 
 export type Json = Record<string, unknown>;
 

@@ -8,11 +8,11 @@
  * kernel wants f32 are converted to f32 on upload (`toF32`).
  */
 import type { GpuContext } from '../gpu/device';
-import { BufferTooLargeError } from '../gpu/errors';
+import { BufferTooLargeError } from '../api/errors';
 import { createStorageBuffer, readBuffer, writeBuffer } from '../gpu/buffers';
 import { Recorder } from '../gpu/recorder';
 import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../formats/safetensors';
-import { ModelConfigError } from '../engine/errors';
+import { ModelConfigError } from '../api/errors';
 import { f32ToF16Bits } from '../formats/f16';
 
 export interface GpuWeight {

@@ -1,5 +1,5 @@
 /** Listing and deleting cached models. A model is `complete` when every file is stored and verified. */
-import type { CachedModel } from '../engine/types';
+import type { CachedModel } from '../api/types';
 import type { FileRecord } from './download';
 import { parseManifest } from './manifest';
 import { defaultStorage, keys, withModelLock, type StoreStorage } from './storage';

@@ -2,8 +2,8 @@
  * State shared by the files of one load: where to fetch, where to store (or not: memory mode after
  * a storage failure), progress accounting, and the single in-flight chunk write.
  */
-import type { LoadProgress } from '../engine/types';
-import { isQuotaError } from './errors';
+import type { LoadProgress } from '../api/types';
+import { isQuotaError } from '../api/errors';
 import type { StoreStorage } from './storage';
 
 /** Progress of a load. `loadedBytes`/`totalBytes`/`percent` cover the whole model. */

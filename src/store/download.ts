@@ -5,7 +5,7 @@
  * together with the record that marks it, so an interruption keeps every whole chunk.
  */
 import type { LoadContext } from './context';
-import { DownloadCancelledError, DownloadTruncatedError, IntegrityError, ModelNotFoundError } from './errors';
+import { DownloadCancelledError, DownloadTruncatedError, IntegrityError, ModelNotFoundError } from '../api/errors';
 import { keys } from './storage';
 import { Sha256 } from './sha256';
 

@@ -6,7 +6,7 @@
  */
 import type { LoadContext } from './context';
 import { chunkLength, fetchRun, type FileRecord } from './download';
-import { IntegrityError } from './errors';
+import { IntegrityError } from '../api/errors';
 import type { ManifestFile } from './manifest';
 import { ModelFile } from './model-file';
 import { Sha256, sha256Hex } from './sha256';

@@ -13,4 +13,4 @@ export {
   IntegrityError,
   StorageQuotaError,
   DownloadCancelledError,
-} from './errors';
+} from '../api/errors';

@@ -7,7 +7,7 @@
 import { type StoreProgress, LoadContext } from './context';
 import { type ModelRecord } from './cache';
 import { isAbort } from './download';
-import { DownloadCancelledError, ManifestError, ModelNotFoundError } from './errors';
+import { DownloadCancelledError, ManifestError, ModelNotFoundError } from '../api/errors';
 import { loadFile } from './file-loader';
 import { type Manifest, parseManifest, type ParsedManifest } from './manifest';
 import type { ModelFile } from './model-file';

@@ -1,5 +1,5 @@
 /** Parse and validate manifest.json (docs/manifest.md) and derive the model's cache identity. */
-import { ManifestError } from './errors';
+import { ManifestError } from '../api/errors';
 import { sha256Hex } from './sha256';
 
 export interface ManifestFile {

@@ -9,7 +9,7 @@
  *   u/<baseUrl>            id of the model last loaded from that URL (offline fallback)
  */
 import { createStore, get, setMany, delMany, promisifyRequest, type UseStore } from 'idb-keyval';
-import { StorageQuotaError, isQuotaError } from './errors';
+import { StorageQuotaError, isQuotaError } from '../api/errors';
 
 /** Bump when the record layout changes: old databases are then simply not read. */
 export const STORE_SCHEMA_VERSION = 1;

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseCli, UsageError } from '../cli/args';
+import { parseCli } from '../cli/args';
+import { UsageError } from '../api/errors';
 import { createFileFetch } from '../cli/file-fetch';
 import { loadModelFiles, sha256Hex, ModelNotFoundError, IntegrityError } from '../store';
 

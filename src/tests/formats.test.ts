@@ -1,8 +1,9 @@
 // Unit tests (node:test through tsx) for the file formats: safetensors and tokenizer.json.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSafetensors, tensorToF32, WeightsFormatError } from '../formats/safetensors';
-import { loadTextTokenizer, TokenizerFormatError } from '../tokenizer/text-tokenizer';
+import { parseSafetensors, tensorToF32 } from '../formats/safetensors';
+import { loadTextTokenizer } from '../tokenizer/text-tokenizer';
+import { TokenizerFormatError, WeightsFormatError } from '../api/errors';
 
 function makeSafetensors(tensors: Record<string, { dtype: string; shape: number[]; data: Uint8Array }>): Uint8Array {
   let off = 0;

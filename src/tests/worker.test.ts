@@ -3,12 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expose } from 'comlink';
-import { WorkerEngine, WorkerCrashedError } from '../worker/client';
+import { WorkerEngine } from '../worker/client';
+import { WorkerCrashedError } from '../api/errors';
 import { EngineHost } from '../worker/host';
 import { deserializeError, serializeError } from '../worker/errors';
-import { CancelledError, EmptyPromptError, NextscaleError, PromptTooLongError, WebGPUUnavailableError } from '../engine/errors';
-import { DownloadCancelledError, ModelNotFoundError } from '../store/errors';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
+import { CancelledError, EmptyPromptError, NextscaleError, PromptTooLongError, WebGPUUnavailableError } from '../api/errors';
+import { DownloadCancelledError, ModelNotFoundError } from '../api/errors';
+import * as allErrors from '../api/errors';
+import { NEXTSCALE_ERROR_NAMES } from '../api/error-registry';
+import { readFileSync } from 'node:fs';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
 
 const SCALES = [1, 2, 4];
 const info: ModelInfo = {
@@ -21,6 +25,7 @@ class FakeEngine implements Engine {
   disposed = 0;
   lastOpts?: GenerateImageOptions;
   async loadModel(url: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+    if (url.startsWith('throw:')) throw makeError(url.slice(6));
     if (url === 'missing') throw new ModelNotFoundError(`${url}/manifest.json`, 'HTTP 404 Not Found');
     for (const percent of [0, 50, 100]) {
       if (opts.signal?.aborted) throw new DownloadCancelledError(url);
@@ -66,6 +71,12 @@ class FakeEngine implements Engine {
   async dispose(): Promise<void> {
     this.disposed++;
   }
+}
+
+/** An instance of the named error class of api/errors.ts, built with placeholder arguments. */
+function makeError(name: string): Error {
+  const cls = (allErrors as unknown as Record<string, new (...a: unknown[]) => Error>)[name];
+  return name === 'NextscaleError' ? new cls('E_TEST', 'a test error') : new cls('arg-a', 'arg-b', ['arg-c'], 'arg-d');
 }
 
 function connect(): { client: WorkerEngine; fake: FakeEngine; port: MessagePort } {
@@ -171,4 +182,29 @@ test('worker client: chat streams text; an abort resolves with the partial reply
   assert.ok(partial.length > 0 && partial.length < 'a red circle here'.length, `partial reply kept: "${partial}"`);
   assert.equal((await client.chat([user, cut.message, user])).stopReason, 'eos');
   port.close();
+});
+
+test('errors: every error class of api/errors.ts crosses the worker as itself, with its code, and is exported', async () => {
+  // The list comes from the module itself, so a new class is covered without editing this test.
+  assert.ok(NEXTSCALE_ERROR_NAMES.length >= 25, `only ${NEXTSCALE_ERROR_NAMES.length} error classes found`);
+  const { client } = connect();
+  try {
+  for (const name of NEXTSCALE_ERROR_NAMES) {
+    const local = makeError(name) as NextscaleError;
+    assert.match(local.code, /^E_[A-Z0-9_]+$/, `${name}.code`);
+    await assert.rejects(client.loadModel(`throw:${name}`), (e: unknown) => {
+      const cls = (allErrors as unknown as Record<string, new (...a: never[]) => Error>)[name];
+      assert.ok(e instanceof cls, `${name}: arrived as ${(e as Error)?.constructor?.name}`);
+      assert.ok(e instanceof NextscaleError, `${name} is a NextscaleError`);
+      assert.equal((e as NextscaleError).code, local.code, `${name}.code`);
+      assert.equal((e as Error).name, name);
+      assert.equal((e as Error).message, local.message);
+      return true;
+    });
+  }
+  } finally {
+    await client.dispose();
+  }
+  // The package entry re-exports the whole module, so every class is importable from 'nextscale'.
+  assert.match(readFileSync(new URL('../index.ts', import.meta.url), 'utf8'), /^export \* from '\.\/api\/errors';$/m);
 });

@@ -3,13 +3,7 @@
  * (our default model) with Lowercase/NFKC normalizers and Whitespace/WhitespaceSplit
  * pre-tokenizers. Anything else raises TokenizerFormatError naming what is missing.
  */
-import { NextscaleError } from '../gpu/errors';
-
-export class TokenizerFormatError extends NextscaleError {
-  constructor(detail: string) {
-    super('E_TOKENIZER', `tokenizer.json: ${detail}. Check that the model folder holds the tokenizer that matches its config.`);
-  }
-}
+import { TokenizerFormatError } from '../api/errors';
 
 export interface TextTokenizer {
   /** Token ids for user text. Special-token strings in the text are NOT turned into specials. */

@@ -4,17 +4,10 @@
  * and typed errors (rebuilt by class on this side), while every GPU dispatch stays off the main thread.
  */
 import { proxy, wrap, type Remote } from 'comlink';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../engine/types';
-import { CancelledError, NextscaleError } from '../engine/errors';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
+import { CancelledError, WorkerCrashedError } from '../api/errors';
 import { installErrorTransfer } from './errors';
 import type { EngineHost } from './host';
-
-/** The worker stopped (failed to start, crashed, or was terminated); create a new engine. */
-export class WorkerCrashedError extends NextscaleError {
-  constructor(detail: string) {
-    super('E_WORKER', `The engine's Web Worker stopped: ${detail}. Reload the page (or create a new engine); if it happens again, check the browser console.`);
-  }
-}
 
 export interface WorkerEngineOptions {
   /** A worker running worker-entry.ts (createEngine() makes one; the library bundles its own inline). */

@@ -5,9 +5,10 @@
  * other side (found by name in a registry), so a caller cannot tell the worker from the thread.
  */
 import { transferHandlers, type TransferHandler } from 'comlink';
-import * as engineErrors from '../engine/errors';
-import * as gpuErrors from '../gpu/errors';
-import * as storeErrors from '../store/errors';
+import { NextscaleError } from '../api/errors';
+import { errorClassByName } from '../api/error-registry';
+
+export { registerErrorClass } from '../api/error-registry';
 
 /** What crosses the boundary for one thrown value. */
 export interface SerializedError {
@@ -22,24 +23,6 @@ export interface SerializedError {
   /** A thrown non-Error value, as is (when cloneable). */
   value?: unknown;
 }
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-const registry = new Map<string, ErrorClass>();
-
-/** Make an error class rebuildable by name on the receiving side (both sides must register it). */
-export function registerErrorClass(cls: ErrorClass, name = cls.name): void {
-  registry.set(name, cls);
-  // A minifier renames classes (and both sides of the worker boundary differently): pin the exported
-  // name on our own classes' prototypes so error.name, and the lookup by name here, stay stable.
-  if (!Object.hasOwn(cls.prototype, 'name')) Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-}
-
-for (const mod of [gpuErrors, engineErrors, storeErrors] as Record<string, unknown>[]) {
-  for (const [name, v] of Object.entries(mod)) {
-    if (typeof v === 'function' && (v === Error || v.prototype instanceof Error)) registerErrorClass(v as ErrorClass, name);
-  }
-}
-for (const cls of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError]) registerErrorClass(cls);
 
 const SKIP = new Set(['name', 'message', 'stack', 'code', 'cause']);
 
@@ -74,13 +57,13 @@ export function serializeError(e: unknown, depth = 0): SerializedError {
 /** The same class as was thrown (or NextscaleError/Error when unknown here), with the same fields. */
 export function deserializeError(s: SerializedError): unknown {
   if (!s.isError) return s.value !== undefined ? s.value : new Error(s.message);
-  const cls = registry.get(s.name) ?? (s.code ? gpuErrors.NextscaleError : Error);
+  const cls = errorClassByName(s.name) ?? (s.code ? NextscaleError : Error);
   // Constructors build their message from arguments; the message already exists, so skip them.
   const e = Object.create(cls.prototype) as Error;
   const own = (k: string, v: unknown, enumerable = false) =>
     Object.defineProperty(e, k, { value: v, enumerable, writable: true, configurable: true });
   own('message', s.message);
-  own('name', s.name, cls.prototype instanceof gpuErrors.NextscaleError || cls === gpuErrors.NextscaleError);
+  own('name', s.name, cls.prototype instanceof NextscaleError || cls === NextscaleError);
   if (s.code !== undefined) own('code', s.code, true);
   own('stack', s.stack ? `${s.stack}\n    at (nextscale worker)` : `${s.name}: ${s.message}`);
   for (const [k, v] of Object.entries(s.fields ?? {})) own(k, v, true);

@@ -1,12 +1,9 @@
 /** Creating an engine: in a Web Worker by default, in the calling thread where Workers are missing. */
-import type { Engine } from '../engine/types';
-import { WorkerEngine, WorkerCrashedError, type WorkerEngineOptions } from './client';
-import { registerErrorClass } from './errors';
+import type { Engine } from '../api/types';
+import { WorkerEngine, type WorkerEngineOptions } from './client';
 
-export { WorkerEngine, WorkerCrashedError, type WorkerEngineOptions };
+export { WorkerEngine, type WorkerEngineOptions };
 export { registerErrorClass, installErrorTransfer } from './errors';
-
-registerErrorClass(WorkerCrashedError);
 
 export interface CreateEngineOptions {
   /** Run the engine in a Web Worker (default true; falls back to the calling thread without Workers). */

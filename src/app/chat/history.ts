@@ -3,7 +3,7 @@
  * crash loses nothing. Images are stored as their pixels and codes (structured clone keeps typed arrays).
  */
 import { createStore, get, set } from 'idb-keyval';
-import type { ChatMessage } from '../../engine/types';
+import type { ChatMessage } from '../../api/types';
 
 export interface StoredChat {
   id: string;

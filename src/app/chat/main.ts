@@ -6,12 +6,12 @@
  * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/).
  */
 import { createEngine } from '../../worker';
-import { ContextTooLongError, NextscaleError, WebGPUUnavailableError } from '../../engine/errors';
-import type { ChatEvent, ChatMessage, ChatPart, ChatReply, Engine, ModelInfo, RgbaImage } from '../../engine/types';
-import { drawRgba } from '../canvas';
+import { ContextTooLongError, NextscaleError, WebGPUUnavailableError } from '../../api/errors';
+import type { ChatEvent, ChatMessage, ChatPart, ChatReply, Engine, ModelInfo, RgbaImage } from '../../api/types';
+import { drawRgba } from '../../lib/canvas';
 import { randomSeed } from '../format';
 import { archive, loadCurrent, newChat, saveCurrent, type StoredChat } from './history';
-import { imageFromFile } from './image-file';
+import { imageFromFile } from '../../lib/image-file';
 import { Bubble, MessageList } from './messages';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';

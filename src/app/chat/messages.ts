@@ -2,8 +2,8 @@
  * The message list: one bubble per message, text through textContent only, images on canvases
  * (a forming image's canvas is redrawn with every scale's preview).
  */
-import type { ChatMessage, RgbaImage } from '../../engine/types';
-import { drawRgba } from '../canvas';
+import type { ChatMessage, RgbaImage } from '../../api/types';
+import { drawRgba } from '../../lib/canvas';
 
 export class MessageList {
   constructor(private readonly root: HTMLElement) {}

@@ -5,7 +5,7 @@
  * sums in a different order, so each result also says whether the draw (or the top-p cut) sat
  * within `NEAR_REL` of a boundary, where the two may legitimately pick a neighbouring index.
  */
-import { uniform } from './rng';
+import { uniform } from '../rng';
 
 const f = Math.fround;
 

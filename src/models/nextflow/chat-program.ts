@@ -7,9 +7,9 @@
  * tools/nextscale_tools/seq.py chat_layout. The unconditional row for CFG is the same program with
  * the last user message's words replaced by <null>.
  */
-import type { ChatMessage } from '../../engine/types';
+import type { ChatMessage } from '../../api/types';
 import type { NextFlowConfig } from './config';
-import { ModelConfigError } from '../../engine/errors';
+import { ModelConfigError } from '../../api/errors';
 
 export type ProgramItem =
   | { kind: 'text'; cond: number[]; uncond: number[]; pos0: number }

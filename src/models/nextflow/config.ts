@@ -2,7 +2,7 @@
  * The NextFlow-family model config (config.json of a model folder, see docs/model-format.md),
  * parsed and checked. Field names follow the exported JSON; everything the engine needs is here.
  */
-import { ModelConfigError } from '../../engine/errors';
+import { ModelConfigError } from '../../api/errors';
 import { ints, num, obj, type Json } from '../config-json';
 
 export interface NextFlowArch {

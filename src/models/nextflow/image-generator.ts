@@ -10,9 +10,9 @@
 import type { GpuContext } from '../../gpu/device';
 import { Recorder } from '../../gpu/recorder';
 import { readBuffer, writeBuffer } from '../../gpu/buffers';
-import { imageStep } from '../../kernels/reference/rng';
+import { imageStep } from '../../kernels/rng';
 import { textPositions, imageScalePositions } from '../../kernels/rope-positions';
-import { throwIfAborted } from '../../engine/errors';
+import { throwIfAborted } from '../../api/errors';
 import type { NextFlowModel } from './model';
 import type { ScaleLoopOutput, ScaleLoopRequest } from '../scale-loop';
 import { scaleLayout } from './config';

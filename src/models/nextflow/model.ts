@@ -8,7 +8,7 @@ import { uploadBuffer } from '../../gpu/buffers';
 import type { TensorInfo } from '../../formats/safetensors';
 import { loadTextTokenizer, type TextTokenizer } from '../../tokenizer/text-tokenizer';
 import type { LinearWeights } from '../../kernels/matmul';
-import { ModelConfigError } from '../../engine/errors';
+import { ModelConfigError } from '../../api/errors';
 import { readTensorsF32, uploadSafetensors, weightFiles, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
 import { parseNextFlowConfig, type NextFlowConfig } from './config';
 import { bindTransformerWeights, type TransformerWeights } from './transformer';

@@ -2,7 +2,7 @@
  * The VAR-family model config (config.json written by tools/convert_var.py from the official
  * checkpoints; docs/model-format.md), parsed and checked.
  */
-import { ModelConfigError } from '../../engine/errors';
+import { ModelConfigError } from '../../api/errors';
 import { ints, num, obj, type Json } from '../config-json';
 
 export interface VarArch {

@@ -9,14 +9,14 @@
 import type { GpuContext } from '../../gpu/device';
 import { Recorder } from '../../gpu/recorder';
 import { readBuffer, writeBuffer } from '../../gpu/buffers';
-import { imageStep } from '../../kernels/reference/rng';
+import { imageStep } from '../../kernels/rng';
 import { recordCodebookGather } from '../../kernels/codebook_gather';
 import { recordResizeBicubic } from '../../kernels/resize_bicubic';
 import { recordResizeArea } from '../../kernels/resize_area';
 import { recordPhiResidualUpdate } from '../../kernels/conv2d';
 import { recordLinear } from '../../kernels/matmul';
 import { recordSample } from '../../kernels/sample';
-import { throwIfAborted } from '../../engine/errors';
+import { throwIfAborted } from '../../api/errors';
 import type { VarModel } from './model';
 import type { ScaleLoopOutput, ScaleLoopRequest } from '../scale-loop';
 import { convWeightOffset } from './vae-decoder';

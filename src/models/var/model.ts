@@ -6,7 +6,7 @@
 import type { GpuContext } from '../../gpu/device';
 import { uploadBuffer } from '../../gpu/buffers';
 import type { TensorInfo } from '../../formats/safetensors';
-import { ModelConfigError } from '../../engine/errors';
+import { ModelConfigError } from '../../api/errors';
 import { readTensorsF32, uploadSafetensors, weightFiles, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
 import { parseVarConfig, type VarConfig } from './config';
 import { bindVarBlocks, type VarBlocks } from './transformer';

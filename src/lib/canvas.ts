@@ -1,5 +1,5 @@
 /** Pixels onto a canvas (putImageData only: nothing model-made is ever parsed). */
-import type { RgbaImage } from '../engine/types';
+import type { RgbaImage } from '../api/types';
 
 export function drawRgba(canvas: HTMLCanvasElement, img: RgbaImage): void {
   if (canvas.width !== img.width || canvas.height !== img.height) (canvas.width = img.width), (canvas.height = img.height);

@@ -2,15 +2,12 @@
  * A file the user attaches, drops or pastes → the model's square RGBA input. Refuses, with a reason,
  * what is not an image, what is too big to decode safely, and what the browser cannot decode.
  */
-import type { RgbaImage } from '../../engine/types';
-import { fitSquare } from '../../formats/image-fit';
+import type { RgbaImage } from '../api/types';
+import { fitSquare } from '../formats/image-fit';
+import { ImageFileError } from '../api/errors';
 
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 export const MAX_SIDE = 8192;
-
-export class ImageFileError extends Error {
-  override name = 'ImageFileError';
-}
 
 export async function imageFromFile(file: Blob & { name?: string }, size: number): Promise<RgbaImage> {
   const name = file.name ? `"${file.name}"` : 'The pasted item';
