@@ -32,6 +32,13 @@ module.exports = {
       to: { path: '^src/(tests|kernels/reference)/' },
     },
     {
+      name: 'no-readback-in-models',
+      comment: 'model families only schedule GPU work; the engine\'s drivers run it through a backend and read results back',
+      severity: 'error',
+      from: { path: '^src/models/' },
+      to: { path: '^src/gpu/readback\\.ts$' },
+    },
+    {
       name: 'no-module-cycles',
       comment: 'no import cycles between modules',
       severity: 'error',

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 // The library builds (npm run build:lib), one entry per run:
 //   NEXTSCALE_LIB=esm (default) → dist/lib/nextscale.js, an ES module for bundlers (src/index.ts);
 //   NEXTSCALE_LIB=script        → dist/lib/nextscale.iife.js, one file for <script src> (src/embed.ts).
-// Both carry the engine's worker inline (src/lib/worker-factory.ts), so nothing else is served.
+// Both carry the engine's worker inline (src/worker/factory.ts), so nothing else is served.
 const script = process.env.NEXTSCALE_LIB === 'script';
 
 export default defineConfig({

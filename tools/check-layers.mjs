@@ -14,11 +14,25 @@ const require = createRequire(import.meta.url);
 const { RANKS } = require(join(root, 'tools/layer-ranks.cjs'));
 const ROOMS = new Set([...RANKS.flat(), 'tests']);
 
+/** Every .ts file under `dir`. */
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
 /** Every problem in the tree at `dir`, as printable lines. */
 function check(dir) {
   const problems = [];
   for (const name of readdirSync(join(dir, 'src'))) {
     if (!ROOMS.has(name)) problems.push(`unknown-room: src/${name} is not one of the rooms of src/ (${[...ROOMS].join(', ')})`);
+  }
+  // Families schedule, never run (docs/architecture.md): no submit or map under src/models/.
+  for (const file of walk(join(dir, 'src/models'))) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, '');
+      if (/\.submit\(|\bmapAsync\(|\bqueue\.onSubmittedWorkDone\(/.test(code) && !/^\s*\*/.test(code)) {
+        problems.push(`no-running-in-models: ${file.slice(dir.length + 1)}:${i + 1} runs GPU work (${code.trim()}); schedule it and let the engine's driver run it`);
+      }
+    });
   }
   let out;
   try {
@@ -84,7 +98,7 @@ function checkInjected(edits) {
 
 const problems = check(root);
 for (const p of problems) console.log(`✗ ${p}`);
-console.log(problems.length ? `${problems.length} layer violations` : '✔ layers: no upward import, no test code in production, no module or folder cycle');
+console.log(problems.length ? `${problems.length} layer violations` : '✔ layers: no upward import, no test code in production, no module or folder cycle, no GPU work run by a model family');
 
 // The check must be able to fail: each injected violation must be reported by the rule meant to catch it.
 const injections = [
@@ -92,6 +106,8 @@ const injections = [
   ['a production import of a CPU reference', { 'src/models/var/generator.ts': "\nimport '../../kernels/reference/sample';\n" }, 'no-tests-in-production'],
   ['a folder cycle within one rank (formats ↔ tokenizer)', { 'src/formats/image-fit.ts': "\nimport '../tokenizer/text-tokenizer';\n", 'src/tokenizer/text-tokenizer.ts': "\nimport '../formats/f16';\n" }, 'no-folder-cycles'],
   ['a module cycle', { 'src/formats/f16.ts': "\nimport './safetensors';\n", 'src/formats/safetensors.ts': "\nimport './f16';\n" }, 'no-module-cycles'],
+  ['a readback in a model family', { 'src/models/var/generator.ts': "\nimport '../../gpu/readback';\n" }, 'no-readback-in-models'],
+  ['a submit in a model family', { 'src/models/var/generator.ts': '\nexport const run = (rec: { submit(): void }) => rec.submit();\n' }, 'no-running-in-models'],
   ['a new top-level room', { 'src/misc.ts': 'export const x = 1;\n' }, 'unknown-room'],
 ];
 let selfTestFailed = 0;

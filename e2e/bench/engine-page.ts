@@ -3,7 +3,9 @@
 import { createGpuContext } from '../../src/gpu/device';
 import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
-import { generateNextFlowImage } from '../../src/models/nextflow/image-generator';
+import { NextFlowImageSteps } from '../../src/models/nextflow/image-generator';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend';
+import { driveScales } from '../../src/engine/scale-driver';
 import type { ByteSource } from '../../src/models/weights';
 
 export interface EngineBenchImage {
@@ -30,10 +32,12 @@ window.__nextscaleEngineBench = async ({ model: dir, prompt, seeds, warmup }) =>
     const t0 = performance.now();
     let firstPreviewMs = 0;
     const scales: EngineBenchImage['scales'] = [];
-    for await (const o of generateNextFlowImage(ctx, model, { promptIds, seed, cfg: d.cfg, topK: d.topK, topP: d.topP, temperature: d.temperature, previews: true })) {
+    const steps = new NextFlowImageSteps(ctx, model, promptIds, { seed, cfg: d.cfg, topK: d.topK, topP: d.topP, temperature: d.temperature });
+    for await (const o of driveScales(new WebGpuBackend(ctx), steps, { previews: true })) {
       if (!firstPreviewMs) firstPreviewMs = performance.now() - t0;
       scales.push({ scale: o.scale, grid: o.grid, forwardMs: o.forwardMs, previewMs: o.previewMs });
     }
+    steps.release();
     return { seed, totalMs: performance.now() - t0, firstPreviewMs, scales };
   };
   for (let i = 0; i < warmup; i++) await run(1000 + i);

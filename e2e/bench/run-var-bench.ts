@@ -13,7 +13,9 @@ import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { loadModelFiles } from '../../src/store';
 import { VarModel } from '../../src/models/var/model';
-import { generateVarImage } from '../../src/models/var/generator';
+import { VarImageSteps } from '../../src/models/var/generator';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend';
+import { driveScales } from '../../src/engine/scale-driver';
 import type { ByteSource } from '../../src/models/weights';
 import { localDirFetch, LOCAL_BASE } from '../node/local-fetch';
 
@@ -45,7 +47,8 @@ console.log(`loaded ${c.name}: ${(model.gpuBytes / 2 ** 20).toFixed(0)} MiB of w
 const scales: Array<{ scale: number; grid: number; forwardMs: number }> = [];
 let decodeMs = 0;
 t = performance.now();
-for await (const o of generateVarImage(ctx, model, { classLabel: 207, seed: 0, cfg: c.sampling.cfg, topK: c.sampling.topK, topP: c.sampling.topP, temperature: 1, previews: false })) {
+const steps = new VarImageSteps(ctx, model, 207, { seed: 0, cfg: c.sampling.cfg, topK: c.sampling.topK, topP: c.sampling.topP, temperature: 1 });
+for await (const o of driveScales(new WebGpuBackend(ctx), steps, { previews: false })) {
   scales.push({ scale: o.scale, grid: o.grid, forwardMs: o.forwardMs });
   decodeMs = o.previewMs;
   sampleRss();

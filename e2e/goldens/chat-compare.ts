@@ -6,7 +6,7 @@
  * compare.ts). Used in Node and the browser.
  */
 import type { ChatMessage, ChatPart, RgbaImage } from '../../src/api/types';
-import type { ChatCapture } from '../../src/models/nextflow/chat';
+import type { ChatCapture } from '../../src/engine/chat-driver';
 import { LOGIT_TOL_OF_MAX } from './compare';
 
 export interface ChatGoldenCase {

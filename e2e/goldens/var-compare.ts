@@ -21,7 +21,7 @@ export interface VarGoldenCase {
 
 export interface VarGeneratedScale {
   codes: number[];
-  logits?: { cond: Float32Array; uncond: Float32Array; rows: number };
+  logits?: { cond: Float32Array; uncond?: Float32Array; rows: number };
   fhat?: Float32Array;
 }
 
@@ -36,17 +36,18 @@ export function compareVarCase(g: VarGoldenCase, outs: VarGeneratedScale[]): str
     problems.push(...compareCodes(s, outs[s].codes, g.scales[s]));
     const lg = outs[s].logits;
     const rows = g.logits[s];
-    if (!lg) {
-      problems.push(`scale ${s}: no logits captured`);
+    if (!lg || !lg.uncond) {
+      problems.push(`scale ${s}: no ${lg ? 'uncond ' : ''}logits captured`);
       continue;
     }
+    const uncond = lg.uncond;
     const t = g.cfg * (S > 1 ? s / (S - 1) : 0);
     const V = lg.cond.length / lg.rows;
     let worst = 0;
     let maxAbs = 0;
     rows.forEach((row, r) =>
       row.forEach((v, j) => {
-        const mine = (1 + t) * lg.cond[r * V + j] - t * lg.uncond[r * V + j];
+        const mine = (1 + t) * lg.cond[r * V + j] - t * uncond[r * V + j];
         worst = Math.max(worst, Math.abs(mine - v));
         maxAbs = Math.max(maxAbs, Math.abs(v));
       }),

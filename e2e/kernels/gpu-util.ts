@@ -1,7 +1,8 @@
 /** Small helpers for kernel suites: upload inputs, record, submit, read back. */
 import type { GpuContext } from '../../src/gpu/device';
 import { Recorder } from '../../src/gpu/recorder';
-import { uploadBuffer, createStorageBuffer, readF32, readU32 } from '../../src/gpu/buffers';
+import { uploadBuffer, createStorageBuffer } from '../../src/gpu/buffers';
+import { readF32, readU32 } from '../../src/gpu/readback';
 
 export class TestBuffers {
   private owned: GPUBuffer[] = [];

@@ -3,10 +3,12 @@
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
-import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, PromptTooLongError } from '../../src/api/errors';
-import { runChat } from '../../src/models/nextflow/chat';
+import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError } from '../../src/api/errors';
+import { runChat } from '../../src/engine/chat-driver';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend';
+import { nextflowLoaded } from '../../src/models/nextflow/family';
 import type { ChatMessage } from '../../src/api/types';
-import { loadModelFiles, ModelNotFoundError } from '../../src/store';
+import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import type { ByteSource } from '../../src/models/weights';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
@@ -100,7 +102,7 @@ console.log(`${seesNot ? 'ok  ' : 'FAIL'} weights without vq.encoder.* give canS
 seesNot ? passed++ : failed++;
 const img64 = { width: 64, height: 64, data: new Uint8ClampedArray(64 * 64 * 4) };
 await check('an image for a model without an encoder is ImageInputUnsupportedError', ImageInputUnsupportedError, () =>
-  runChat(ctx, blind, [{ role: 'user', parts: [{ type: 'image', image: img64 }, { type: 'text', text: 'what is in this image ?' }] }], {}),
+  runChat(new WebGpuBackend(ctx), nextflowLoaded(ctx, blind), [{ role: 'user', parts: [{ type: 'image', image: img64 }, { type: 'text', text: 'what is in this image ?' }] }], {}),
 );
 blind.destroy();
 ctx.destroy();

@@ -7,13 +7,16 @@ import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
-import { generateNextFlowImage } from '../../src/models/nextflow/image-generator';
+import { NextFlowImageSteps } from '../../src/models/nextflow/image-generator';
+import { nextflowLoaded } from '../../src/models/nextflow/family';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend';
+import { driveScales } from '../../src/engine/scale-driver';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
 import { compareGoldenCase, type GoldenCase } from '../goldens/compare';
 import type { ByteSource } from '../../src/models/weights';
 import { decodePng } from '../../src/cli/png';
 import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
-import { runChat, type ChatCapture } from '../../src/models/nextflow/chat';
+import { encodeImage, runChat, type ChatCapture } from '../../src/engine/chat-driver';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
@@ -23,13 +26,17 @@ const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir),
 const weights = new Map<string, ByteSource>([...files.files]);
 const cfg = files.config as { files: { tokenizer: string } };
 const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfg.files.tokenizer)!.json(), weights });
+const backend = new WebGpuBackend(ctx);
+const loaded = nextflowLoaded(ctx, model);
 let passed = 0;
 let failed = 0;
 for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json' && !x.startsWith('chat_')).sort()) {
   const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as GoldenCase;
   const outs = [];
   const s = g.sampling;
-  for await (const o of generateNextFlowImage(ctx, model, { promptIds: g.token_ids, seed: g.seed, cfg: s.cfg, topK: s.top_k, topP: s.top_p, temperature: s.temperature, previews: false, captureLogits: 4 })) outs.push(o);
+  const steps = new NextFlowImageSteps(ctx, model, g.token_ids, { seed: g.seed, cfg: s.cfg, topK: s.top_k, topP: s.top_p, temperature: s.temperature });
+  for await (const o of driveScales(backend, steps, { previews: false, captureLogits: 4 })) outs.push(o);
+  steps.release();
   const problems = compareGoldenCase(g, outs);
   const want = decodePng(readFileSync(join(goldenDir, f.replace(/\.json$/, '.png'))));
   const got = outs[outs.length - 1].rgba;
@@ -44,7 +51,7 @@ for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !=
 for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.endsWith('.json')).sort()) {
   const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as ChatGoldenCase;
   const cap: ChatCapture = { captureLogits: CHAT_CAPTURE_LOGITS, tokens: [] };
-  const reply = await runChat(ctx, model, goldenMessages(g, model.config.vq.imageSize), goldenChatOptions(g), undefined, cap);
+  const reply = await runChat(backend, loaded, goldenMessages(g, model.config.vq.imageSize), goldenChatOptions(g), undefined, cap);
   const images = reply.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
   const problems = compareChatCase(g, cap, images);
   console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f} (${g.tokens.length} tokens, ${g.images.length} images)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
@@ -55,7 +62,7 @@ for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.
   const g = JSON.parse(readFileSync(join(goldenDir, 'chat_caption.json'), 'utf8')) as ChatGoldenCase;
   const want = (g.messages[0].parts.find((p) => 'codes' in p) as { codes: number[][] }).codes;
   const png = decodePng(readFileSync(join(goldenDir, 'caption_input.png')));
-  const got = await model.encoder!.encode({ width: png.width, height: png.height, data: new Uint8ClampedArray(png.data) });
+  const got = await encodeImage(backend, loaded, { width: png.width, height: png.height, data: new Uint8ClampedArray(png.data) });
   const diff = want.flat().reduce((n, c, i) => n + (got.flat()[i] !== c ? 1 : 0), 0);
   console.log(`${diff ? 'FAIL' : 'ok  '} GPU VQ encoder: caption_input.png → codes (${diff}/${want.flat().length} differ)`);
   diff ? failed++ : passed++;

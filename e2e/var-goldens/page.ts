@@ -4,7 +4,9 @@
 import { createGpuContext } from '../../src/gpu/device';
 import { loadModelFiles } from '../../src/store';
 import { VarModel } from '../../src/models/var/model';
-import { generateVarImage, type VarScaleOutput } from '../../src/models/var/generator';
+import { VarImageSteps } from '../../src/models/var/generator';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend';
+import { driveScales, type ScaleOutput } from '../../src/engine/scale-driver';
 import type { ByteSource } from '../../src/models/weights';
 import { pngPixels } from '../goldens/browser-png';
 import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
@@ -25,8 +27,10 @@ window.__nextscaleVarGoldens = async (dir) => {
   try {
     for (const c of index.cases) {
       const g = (await (await fetch(`/${dir}/${c.json}`)).json()) as VarGoldenCase;
-      const outs: VarScaleOutput[] = [];
-      for await (const o of generateVarImage(ctx, model, { classLabel: g.class, seed: g.seed, cfg: g.cfg, topK: g.top_k, topP: g.top_p, temperature: 1, previews: false, captureLogits: 4 })) outs.push(o);
+      const outs: ScaleOutput[] = [];
+      const steps = new VarImageSteps(ctx, model, g.class, { seed: g.seed, cfg: g.cfg, topK: g.top_k, topP: g.top_p, temperature: 1 });
+      for await (const o of driveScales(new WebGpuBackend(ctx), steps, { previews: false, captureLogits: 4 })) outs.push(o);
+      steps.release();
       const problems = compareVarCase(g, outs);
       const got = outs[outs.length - 1]?.rgba;
       if (!got) problems.push('no final image');

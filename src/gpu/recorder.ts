@@ -12,6 +12,13 @@ import type { UniformWriter } from './uniform-arena';
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
+/** A result a scheduled step leaves on the GPU for the driver to read back: `bytes` at byte `offset`. */
+export interface GpuOutput {
+  buffer: GPUBuffer;
+  offset: number;
+  bytes: number;
+}
+
 export interface DispatchSpec {
   shader: string;
   defines?: Defines;

@@ -5,7 +5,8 @@
 import type { Engine, LoadProgress, ModelInfo } from '../api/types';
 import { CancelledError } from '../api/errors';
 import { WorkerEngine } from '../worker/client';
-import { createEngineWorker } from './worker-factory';
+import { createEngineWorker } from '../worker/factory';
+import { DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL, resolveModelUrl } from '../store/model-url';
 
 export interface NextscaleConfig {
   /** Where model ids (e.g. "nextscale-tiny") resolve: `${modelBaseUrl}${id}/`. Default "/models/". */
@@ -14,7 +15,7 @@ export interface NextscaleConfig {
   defaultModel: string;
 }
 
-const config: NextscaleConfig = { modelBaseUrl: '/models/', defaultModel: 'nextscale-tiny' };
+const config: NextscaleConfig = { modelBaseUrl: DEFAULT_MODEL_BASE_URL, defaultModel: DEFAULT_MODEL };
 
 /** Set the model base URL and default model (call before the first load). */
 export function configure(c: Partial<NextscaleConfig>): NextscaleConfig {
@@ -27,11 +28,7 @@ export function configure(c: Partial<NextscaleConfig>): NextscaleConfig {
  * are used as they are (relative ones against the page).
  */
 export function resolveModel(model?: string | null): string {
-  const m = (model ?? '').trim() || config.defaultModel;
-  const base = globalThis.location?.href ?? 'http://localhost/';
-  const isPath = /^[a-z][a-z0-9+.-]*:/i.test(m) || m.startsWith('/') || m.startsWith('.');
-  const url = isPath ? new URL(m, base) : new URL(`${m}/`, new URL(config.modelBaseUrl, base));
-  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+  return resolveModelUrl(model, config.modelBaseUrl, config.defaultModel);
 }
 
 interface Entry {

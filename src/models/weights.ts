@@ -8,11 +8,9 @@
  * kernel wants f32 are converted to f32 on upload (`toF32`).
  */
 import type { GpuContext } from '../gpu/device';
-import { BufferTooLargeError } from '../api/errors';
-import { createStorageBuffer, readBuffer, writeBuffer } from '../gpu/buffers';
-import { Recorder } from '../gpu/recorder';
+import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
 import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../formats/safetensors';
-import { ModelConfigError } from '../api/errors';
+import { BufferTooLargeError, ModelConfigError } from '../api/errors';
 import { f32ToF16Bits } from '../formats/f16';
 
 export interface GpuWeight {
@@ -205,12 +203,4 @@ export function weightFiles(names: readonly string[], loaded: ReadonlyMap<string
     if (!source) throw new ModelConfigError(`weights file "${name}" named in config.files.weights is missing`);
     return { name, source };
   });
-}
-
-/** Record a decode into an RGBA8 buffer, submit it, and read the pixels back (one preview). */
-export async function decodeToRgba(ctx: GpuContext, label: string, pixels: number, record: (rec: Recorder) => GPUBuffer): Promise<Uint8ClampedArray> {
-  const rec = new Recorder(ctx, label);
-  const rgba = record(rec);
-  rec.submit();
-  return new Uint8ClampedArray(await readBuffer(ctx, rgba, 0, pixels * 4));
 }

@@ -6,11 +6,3 @@ export { ModelFile } from './model-file';
 export { parseManifest, type Manifest, type ManifestFile } from './manifest';
 export { createIdbStorage, storeDbName, STORE_SCHEMA_VERSION, type StoreStorage, type IdbStorageOptions } from './storage';
 export { Sha256, sha256Hex } from './sha256';
-export {
-  ModelNotFoundError,
-  ManifestError,
-  DownloadTruncatedError,
-  IntegrityError,
-  StorageQuotaError,
-  DownloadCancelledError,
-} from '../api/errors';

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { parseCli } from '../cli/args';
 import { UsageError } from '../api/errors';
 import { createFileFetch } from '../cli/file-fetch';
-import { loadModelFiles, sha256Hex, ModelNotFoundError, IntegrityError } from '../store';
+import { loadModelFiles, sha256Hex } from '../store';
+import { ModelNotFoundError, IntegrityError } from '../api/errors';
 
 test('parseCli: generate with every option, help, and usage errors', () => {
   const a = parseCli(['generate', '--prompt', 'red apple', '--seed', '7', '--cfg', '3', '--top-k', '10', '--top-p', '0.8', '--out', 'a.png', '--tokens', 't.json', '--previews', 'p']);

@@ -3,19 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  deleteCachedModel,
-  DownloadTruncatedError,
-  IntegrityError,
-  listCachedModels,
-  loadModelFiles,
-  ManifestError,
-  ModelFile,
-  ModelNotFoundError,
-  parseManifest,
-  StorageQuotaError,
-  type StoreStorage,
-} from '../store';
+import { deleteCachedModel, listCachedModels, loadModelFiles, ModelFile, parseManifest, type StoreStorage } from '../store';
+import { DownloadTruncatedError, IntegrityError, ManifestError, ModelNotFoundError, StorageQuotaError } from '../api/errors';
 
 const CHUNK = 4096;
 const BASE = 'http://models.test/tiny/';

@@ -25,8 +25,8 @@ class FakeEngine implements Engine {
   disposed = 0;
   lastOpts?: GenerateImageOptions;
   async loadModel(url: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
-    if (url.startsWith('throw:')) throw makeError(url.slice(6));
-    if (url === 'missing') throw new ModelNotFoundError(`${url}/manifest.json`, 'HTTP 404 Not Found');
+    if (url.startsWith('throw:')) throw makeError(url.slice(6).replace(/\/$/, ''));
+    if (url.endsWith('/missing/')) throw new ModelNotFoundError(`${url}/manifest.json`, 'HTTP 404 Not Found');
     for (const percent of [0, 50, 100]) {
       if (opts.signal?.aborted) throw new DownloadCancelledError(url);
       opts.onProgress?.({ phase: percent === 100 ? 'ready' : 'download', loadedBytes: percent, totalBytes: 100, percent, fromCache: false });
@@ -133,7 +133,7 @@ test('worker client: load with progress, generate with events in order, list, di
 test('worker client: typed errors cross the boundary', async () => {
   const { client, port } = connect();
   await assert.rejects(client.generateImage({ prompt: '  ' }), (e) => e instanceof EmptyPromptError && (e as NextscaleError).code === 'E_EMPTY_PROMPT');
-  await assert.rejects(client.loadModel('missing'), (e) => e instanceof ModelNotFoundError && /No model at missing/.test((e as Error).message));
+  await assert.rejects(client.loadModel('missing'), (e) => e instanceof ModelNotFoundError && /No model at http:\/\/localhost\/models\/missing\//.test((e as Error).message));
   port.close();
 });
 
@@ -187,7 +187,7 @@ test('worker client: chat streams text; an abort resolves with the partial reply
 test('errors: every error class of api/errors.ts crosses the worker as itself, with its code, and is exported', async () => {
   // The list comes from the module itself, so a new class is covered without editing this test.
   assert.ok(NEXTSCALE_ERROR_NAMES.length >= 25, `only ${NEXTSCALE_ERROR_NAMES.length} error classes found`);
-  const { client } = connect();
+  const { client, port } = connect();
   try {
   for (const name of NEXTSCALE_ERROR_NAMES) {
     const local = makeError(name) as NextscaleError;
@@ -204,6 +204,7 @@ test('errors: every error class of api/errors.ts crosses the worker as itself, w
   }
   } finally {
     await client.dispose();
+    port.close();
   }
   // The package entry re-exports the whole module, so every class is importable from 'nextscale'.
   assert.match(readFileSync(new URL('../index.ts', import.meta.url), 'utf8'), /^export \* from '\.\/api\/errors';$/m);

@@ -7,6 +7,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
 import { CancelledError, WorkerCrashedError } from '../api/errors';
 import { installErrorTransfer } from './errors';
+import { resolveModelUrl } from '../store/model-url';
 import type { EngineHost } from './host';
 
 export interface WorkerEngineOptions {
@@ -35,8 +36,10 @@ export class WorkerEngine implements Engine {
 
   loadModel(urlOrId: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, signal, ...rest } = opts;
+    // Resolved here, on the page: in the worker, relative paths would resolve against the worker's script.
+    const target = rest.files?.length ? urlOrId : resolveModelUrl(urlOrId);
     return this.call(signal, 'Loading the model', (id) =>
-      this.remote.loadModel(urlOrId, rest, id, onProgress ? proxy(onProgress) : undefined),
+      this.remote.loadModel(target, rest, id, onProgress ? proxy(onProgress) : undefined),
     );
   }
 

@@ -1,6 +1,7 @@
 /** Creating an engine: in a Web Worker by default, in the calling thread where Workers are missing. */
 import type { Engine } from '../api/types';
 import { WorkerEngine, type WorkerEngineOptions } from './client';
+import { createEngineWorker } from './factory';
 
 export { WorkerEngine, type WorkerEngineOptions };
 export { registerErrorClass, installErrorTransfer } from './errors';
@@ -13,8 +14,7 @@ export interface CreateEngineOptions {
 export async function createEngine(opts: CreateEngineOptions = {}): Promise<Engine> {
   const useWorker = opts.worker ?? true;
   if (useWorker && typeof Worker !== 'undefined') {
-    // Vite bundles the worker from this pattern (a separate file next to the app's chunks).
-    return new WorkerEngine({ worker: new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module', name: 'nextscale-engine' }) });
+    return new WorkerEngine({ worker: createEngineWorker() });
   }
   if (useWorker) console.info('nextscale: Web Workers are not available here; running the engine in this thread.');
   const { InThreadEngine } = await import('../engine/engine');

@@ -5,99 +5,94 @@
  *   sampling on the GPU, the codes stay on the GPU and become the next scale's input
  *   (NextFlow's residual feature: the codebook map of scale s-1, bicubic-resized to scale s);
  *   f̂ += bicubic(E[codes_s]) and the partial image is decoded for the preview.
- * Only the codes and the preview are read back, after the scale's single submit.
+ * Scheduled only: the engine's scale driver runs each scale and reads back its codes and preview.
  */
 import type { GpuContext } from '../../gpu/device';
-import { Recorder } from '../../gpu/recorder';
-import { readBuffer, writeBuffer } from '../../gpu/buffers';
+import type { GpuOutput, Recorder } from '../../gpu/recorder';
+import { writeBuffer } from '../../gpu/buffers';
 import { imageStep } from '../../kernels/rng';
 import { textPositions, imageScalePositions } from '../../kernels/rope-positions';
-import { throwIfAborted } from '../../api/errors';
+import type { ImageSampling, ImageSteps } from '../family';
 import type { NextFlowModel } from './model';
-import type { ScaleLoopOutput, ScaleLoopRequest } from '../scale-loop';
 import { scaleLayout } from './config';
 import { Workspace, recordEmbedTokens, recordHead, recordLayers } from './transformer';
 import { ScaleBuffers, recordBlockInput, recordSampleScale } from './scale-step';
 
-export interface NextFlowImageRequest extends ScaleLoopRequest {
-  /** Prompt word ids (without specials). */
-  promptIds: number[];
-}
+export class NextFlowImageSteps implements ImageSteps {
+  readonly grids: readonly number[];
+  readonly imageSize: number;
+  private readonly ws: Workspace;
+  private readonly sb: ScaleBuffers;
+  private readonly ids: GPUBuffer;
+  private readonly B: number;
+  private readonly T0: number;
+  private readonly layout: ReturnType<typeof scaleLayout>;
+  private cacheLen = 0;
 
-export interface NextFlowScaleOutput extends ScaleLoopOutput {
-  /** [cond rows…, uncond rows…] × image codes, when captureLogits is set. */
-  logits?: { cond: Float32Array; uncond?: Float32Array; rows: number };
-}
+  /** `promptIds`: the prompt's word ids, without specials. */
+  constructor(
+    private ctx: GpuContext,
+    private m: NextFlowModel,
+    promptIds: readonly number[],
+    private smp: ImageSampling,
+  ) {
+    const { arch: a, vocab, vq } = m.config;
+    this.grids = vq.scales;
+    this.imageSize = vq.imageSize;
+    this.layout = scaleLayout(vq.scales);
+    this.B = smp.cfg !== 0 ? 2 : 1;
+    this.T0 = promptIds.length + 2;
+    const maxT = Math.max(this.T0, ...this.layout.tokens);
+    this.ws = new Workspace(ctx, a, this.B, this.B * maxT, this.T0 + this.layout.total - this.layout.tokens[0]);
+    this.sb = new ScaleBuffers(ctx, m, this.B, maxT);
+    this.ids = ctx.pool.acquire(this.B * this.T0 * 4, 'prompt-ids');
+    const promptRow = [vocab.bos, ...promptIds, vocab.boi];
+    const nullRow = [vocab.bos, ...promptIds.map(() => vocab.null), vocab.boi];
+    writeBuffer(ctx, this.ids, new Uint32Array(this.B === 2 ? [...promptRow, ...nullRow] : promptRow));
+  }
 
-export async function* generateNextFlowImage(ctx: GpuContext, m: NextFlowModel, req: NextFlowImageRequest): AsyncGenerator<NextFlowScaleOutput> {
-  const { arch: a, vocab, vq } = m.config;
-  const scales = vq.scales;
-  const S = scales.length;
-  const layout = scaleLayout(scales);
-  const B = req.cfg !== 0 ? 2 : 1;
-  const n = req.promptIds.length;
-  const T0 = n + 2;
-  const imageTokensInCache = layout.total - layout.tokens[0];
-  const maxT = Math.max(T0, ...layout.tokens);
-  const V = vocab.imageCount;
-  const ws = new Workspace(ctx, a, B, B * maxT, T0 + imageTokensInCache);
-  const sb = new ScaleBuffers(ctx, m, B, maxT);
-  const ids = ctx.pool.acquire(B * T0 * 4, 'prompt-ids');
-  const { codes, logits } = sb;
-  const smp = { cfg: req.cfg, topK: req.topK, topP: req.topP, temperature: req.temperature, seed: req.seed };
-  try {
-    const promptRow = [vocab.bos, ...req.promptIds, vocab.boi];
-    const nullRow = [vocab.bos, ...req.promptIds.map(() => vocab.null), vocab.boi];
-    writeBuffer(ctx, ids, new Uint32Array(B === 2 ? [...promptRow, ...nullRow] : promptRow));
-    writeBuffer(ctx, ws.positions, textPositions(0, T0));
-    const p0 = T0; // first position after <boi>
-    let cacheLen = 0;
-    for (let s = 0; s < S; s++) {
-      throwIfAborted(req.signal, 'Image generation');
-      const t0 = performance.now();
-      const p = scales[s];
-      const L = p * p;
-      const rec = new Recorder(ctx, `scale-${s}`);
-      let T: number;
-      if (s === 0) {
-        T = T0;
-        recordEmbedTokens(rec, m.transformer, a, ws, ids, B * T0, vocab.size);
-        recordLayers(rec, m.transformer, a, ws, { T, start: 0, mask: 'causal' });
-        recordHead(rec, m.transformer, a, ws, logits, { T: 1, rowOfBatch: (b) => b * T0 + T0 - 1, col0: vocab.imageStart, ncols: V });
-      } else {
-        T = L;
-        recordBlockInput(rec, m, ws, sb, s);
-        recordLayers(rec, m.transformer, a, ws, { T, start: cacheLen, mask: 'block' });
-        recordHead(rec, m.transformer, a, ws, logits, { T: L, rowOfBatch: (b) => b * L, col0: vocab.imageStart, ncols: V });
-      }
-      const rows = s === 0 ? 1 : L;
-      recordSampleScale(rec, m, sb, s, B, smp, imageStep(0, s));
-      rec.submit();
-      cacheLen += s === 0 ? T0 : L;
-
-      const codesOut = new Uint32Array(await readBuffer(ctx, codes, layout.offsets[s] * 4, L * 4));
-      let captured: NextFlowScaleOutput['logits'];
-      if (req.captureLogits) {
-        const k = Math.min(req.captureLogits, rows);
-        const cond = new Float32Array(await readBuffer(ctx, logits, 0, k * V * 4));
-        const uncond = B === 2 ? new Float32Array(await readBuffer(ctx, logits, rows * V * 4, k * V * 4)) : undefined;
-        captured = { cond, uncond, rows: k };
-      }
-      const forwardMs = performance.now() - t0;
-      // Next scale's positions: written now, ordered before the next submit by the queue.
-      if (s + 1 < S) writeBuffer(ctx, ws.positions, imageScalePositions(p0, s + 1, scales[s + 1], scales[s + 1], a.ropeImageRange));
-      let rgba: Uint8ClampedArray | undefined;
-      let previewMs = 0;
-      if (req.previews || s === S - 1) {
-        const t1 = performance.now();
-        rgba = await m.decoder.decodeToRgba(sb.fhat);
-        previewMs = performance.now() - t1;
-      }
-      yield { scale: s, grid: p, codes: Array.from(codesOut), rgba, forwardMs, previewMs, logits: captured };
+  scheduleScale(rec: Recorder, s: number): GpuOutput {
+    const { arch: a, vocab, vq } = this.m.config;
+    const tr = this.m.transformer;
+    const { ws, sb, B, T0 } = this;
+    const p = vq.scales[s];
+    const L = p * p;
+    const V = vocab.imageCount;
+    if (s === 0) {
+      writeBuffer(this.ctx, ws.positions, textPositions(0, T0));
+      recordEmbedTokens(rec, tr, a, ws, this.ids, B * T0, vocab.size);
+      recordLayers(rec, tr, a, ws, { T: T0, start: 0, mask: 'causal' });
+      recordHead(rec, tr, a, ws, sb.logits, { T: 1, rowOfBatch: (b) => b * T0 + T0 - 1, col0: vocab.imageStart, ncols: V });
+      this.cacheLen = T0;
+    } else {
+      // The previous scale was submitted already, so this write lands after its passes and before ours.
+      writeBuffer(this.ctx, ws.positions, imageScalePositions(T0, s, p, p, a.ropeImageRange));
+      recordBlockInput(rec, this.m, ws, sb, s);
+      recordLayers(rec, tr, a, ws, { T: L, start: this.cacheLen, mask: 'block' });
+      recordHead(rec, tr, a, ws, sb.logits, { T: L, rowOfBatch: (b) => b * L, col0: vocab.imageStart, ncols: V });
+      this.cacheLen += L;
     }
-  } finally {
-    ws.release();
-    sb.release();
-    ctx.pool.release(ids);
+    recordSampleScale(rec, this.m, sb, s, B, this.smp, imageStep(0, s));
+    return { buffer: sb.codes, offset: this.layout.offsets[s] * 4, bytes: L * 4 };
+  }
+
+  schedulePreview(rec: Recorder): GpuOutput {
+    return this.m.decoder.schedule(rec, this.sb.fhat);
+  }
+
+  logitsOutputs(s: number, rows: number): { cond: GpuOutput; uncond?: GpuOutput } {
+    const V = this.m.config.vocab.imageCount;
+    const all = s === 0 ? 1 : this.grids[s] ** 2;
+    const bytes = rows * V * 4;
+    return {
+      cond: { buffer: this.sb.logits, offset: 0, bytes },
+      uncond: this.B === 2 ? { buffer: this.sb.logits, offset: all * V * 4, bytes } : undefined,
+    };
+  }
+
+  release(): void {
+    this.ws.release();
+    this.sb.release();
+    this.ctx.pool.release(this.ids);
   }
 }

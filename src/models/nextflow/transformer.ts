@@ -164,6 +164,12 @@ export function recordEmbedTokens(rec: Recorder, w: TransformerWeights, a: NextF
   recordCodebookGather(rec, { codes: ids, codebook: w.embed.buffer, codebookOffset: w.embed.offset, out: ws.x, B: 1, h: 1, w: R, V: vocab, C: a.dim, layout: 'tokens' });
 }
 
+/** The head's rows from vocab column `col0` on, as Linear weights (the rows are contiguous: one weight offset). */
+export function headColumns(w: TransformerWeights, D: number): (col0: number) => LinearWeights {
+  const wordsPerRow = w.head.dtype === 'f16' ? D / 2 : D;
+  return (col0) => ({ dtype: w.head.dtype, w: { buffer: w.head.buffer, offset: w.head.offset + col0 * wordsPerRow } });
+}
+
 /**
  * logits[b, t, :] = head(n[b, rows…]) restricted to vocab columns [col0, col0 + ncols): the head
  * rows of that range are contiguous, so it is one Linear at a weight offset. `rowsOf(b)` gives the
@@ -171,8 +177,7 @@ export function recordEmbedTokens(rec: Recorder, w: TransformerWeights, a: NextF
  */
 export function recordHead(rec: Recorder, w: TransformerWeights, a: NextFlowArch, ws: Workspace, logits: GPUBuffer, o: { T: number; rowOfBatch: (b: number) => number; col0: number; ncols: number }): void {
   const D = a.dim;
-  const wordsPerRow = w.head.dtype === 'f16' ? D / 2 : D;
-  const weights: LinearWeights = { dtype: w.head.dtype, w: { buffer: w.head.buffer, offset: w.head.offset + o.col0 * wordsPerRow } };
+  const weights = headColumns(w, D)(o.col0);
   for (let b = 0; b < ws.B; b++) {
     recordLinear(rec, { M: o.T, K: D, N: o.ncols, x: { buffer: ws.n, offset: o.rowOfBatch(b) * D }, weights, y: { buffer: logits, offset: b * o.T * o.ncols } });
   }

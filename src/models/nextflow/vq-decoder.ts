@@ -4,11 +4,11 @@
  *   3×3 conv [+SiLU]) → RGBA8. Runs after every scale for the preview, so it is small (~60 MFLOP).
  */
 import type { GpuContext } from '../../gpu/device';
-import type { Recorder } from '../../gpu/recorder';
+import type { GpuOutput, Recorder } from '../../gpu/recorder';
 import { recordDepthToSpace } from '../../kernels/upsample_nearest';
 import { recordUnary } from '../../kernels/elementwise';
 import { recordImageToRgba } from '../../kernels/image_to_rgba';
-import { decodeToRgba, type WeightSet } from '../weights';
+import type { WeightSet } from '../weights';
 import type { NextFlowVq } from './config';
 import { recordConv, recordNorm, recordResBlocks, vqBinders, type Conv, type Norm, type ResBlock } from './vq-layers';
 
@@ -76,10 +76,10 @@ export class VqDecoder {
     return this.rgba;
   }
 
-  decodeToRgba(fhat: GPUBuffer): Promise<Uint8ClampedArray> {
-    return decodeToRgba(this.ctx, 'vq-decode', this.vq.imageSize * this.vq.imageSize, (rec) => this.record(rec, fhat));
+  /** Schedule the decode of f̂; returns where the RGBA8 pixels land. */
+  schedule(rec: Recorder, fhat: GPUBuffer): GpuOutput {
+    return { buffer: this.record(rec, fhat), offset: 0, bytes: this.vq.imageSize * this.vq.imageSize * 4 };
   }
-
 
   destroy(): void {
     for (const b of this.bufs) this.ctx.pool.release(b);

@@ -4,11 +4,11 @@
  * becomes the same per-scale codes the model was trained on:
  *   z = conv_out(silu(gn(ResBlocks(conv_d3(pool(silu(conv_d2(pool(silu(conv_d1(pool(silu(conv_in(x))))))))))))))
  *   resid = z; for each scale h: codes_h = nearest(area(resid → h)); resid −= bicubic(E[codes_h] → G)
- * One submit, one readback of every scale's codes.
+ * One step, one readback of every scale's codes (scheduled here, run by the engine).
  */
 import type { GpuContext } from '../../gpu/device';
-import { Recorder } from '../../gpu/recorder';
-import { readBuffer, writeBuffer } from '../../gpu/buffers';
+import type { GpuOutput, Recorder } from '../../gpu/recorder';
+import { writeBuffer } from '../../gpu/buffers';
 import { recordAvgPool2x2, recordResizeArea } from '../../kernels/resize_area';
 import { recordResizeBicubic } from '../../kernels/resize_bicubic';
 import { recordUnary, recordScale } from '../../kernels/elementwise';
@@ -58,19 +58,23 @@ export class VqEncoder {
     this.codes = ctx.pool.acquire(scaleLayout(vq.scales).total * 4, 'vq-enc-codes');
   }
 
-  /** Codes per scale (row-major) of an imageSize×imageSize RGBA image. */
-  async encode(img: RgbaImage): Promise<number[][]> {
+  /**
+   * Schedule the encoding of an imageSize×imageSize RGBA image: returns where every scale's codes land
+   * and how to split the read-back bytes into codes per scale (row-major).
+   */
+  schedule(rec: Recorder, img: RgbaImage): { codes: GpuOutput; split(raw: ArrayBuffer): number[][] } {
     const S = this.vq.imageSize;
     if (img.width !== S || img.height !== S || img.data.length !== S * S * 4) {
       throw new InvalidImageError(`this model reads ${S}×${S} RGBA images, got ${img.width}×${img.height} with ${img.data.length} bytes (resize it first)`);
     }
     writeBuffer(this.ctx, this.input, rgbaToUnitNchw(img));
-    const rec = new Recorder(this.ctx, 'vq-encode');
     this.record(rec);
-    rec.submit();
     const layout = scaleLayout(this.vq.scales);
-    const all = new Uint32Array(await readBuffer(this.ctx, this.codes, 0, layout.total * 4));
-    return this.vq.scales.map((_, s) => Array.from(all.subarray(layout.offsets[s], layout.offsets[s] + layout.tokens[s])));
+    const split = (raw: ArrayBuffer) => {
+      const all = new Uint32Array(raw);
+      return this.vq.scales.map((_, s) => Array.from(all.subarray(layout.offsets[s], layout.offsets[s] + layout.tokens[s])));
+    };
+    return { codes: { buffer: this.codes, offset: 0, bytes: layout.total * 4 }, split };
   }
 
   private record(rec: Recorder): void {

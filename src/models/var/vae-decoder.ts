@@ -6,13 +6,13 @@
  * image size: 42 MB for the released ch = 160 at 256²), plus the attention's qkv and scratch.
  */
 import type { GpuContext } from '../../gpu/device';
-import type { Recorder } from '../../gpu/recorder';
+import type { GpuOutput, Recorder } from '../../gpu/recorder';
 import { recordConv2d } from '../../kernels/conv2d';
 import { recordGroupNorm } from '../../kernels/groupnorm';
 import { recordUpsampleNearest } from '../../kernels/upsample_nearest';
 import { recordSpatialAttention } from '../../kernels/spatial_attention';
 import { recordImageToRgba } from '../../kernels/image_to_rgba';
-import { decodeToRgba, type GpuWeight, type WeightSet } from '../weights';
+import type { GpuWeight, WeightSet } from '../weights';
 import type { VarConfig } from './config';
 
 /** conv2d takes weight offsets in elements of the weight dtype (f16 halves); GpuWeight.offset is in 4-byte words. */
@@ -174,10 +174,10 @@ export class VarVaeDecoder {
     return this.rgba;
   }
 
-  decodeToRgba(fhat: GPUBuffer): Promise<Uint8ClampedArray> {
-    return decodeToRgba(this.ctx, 'var-vae-decode', this.cfg.imageSize * this.cfg.imageSize, (rec) => this.record(rec, fhat));
+  /** Schedule the decode of f̂; returns where the RGBA8 pixels land. */
+  schedule(rec: Recorder, fhat: GPUBuffer): GpuOutput {
+    return { buffer: this.record(rec, fhat), offset: 0, bytes: this.cfg.imageSize * this.cfg.imageSize * 4 };
   }
-
 
   destroy(): void {
     for (const b of this.bufs) this.ctx.pool.release(b);
