@@ -2,7 +2,6 @@
 // 16² to 256²), our tiled implicit GEMM against a naive one-thread-per-output shader.
 import { createStorageBuffer, uploadBuffer } from '../../src/gpu/buffers';
 import type { GpuContext } from '../../src/gpu/device';
-import { ParamsBuilder } from '../../src/gpu/recorder';
 import { recordConv2d } from '../../src/kernels/conv2d';
 import { Rng } from '../kernels/harness';
 import { dispatchRun, type BenchEntry } from './bench';
@@ -40,7 +39,7 @@ async function naiveSetup(ctx: GpuContext, Cin: number, Cout: number, S: number,
   const d = data(Cin, Cout, S, ksize);
   const [x, w] = [uploadBuffer(ctx, d.x), uploadBuffer(ctx, d.w)];
   const out = createStorageBuffer(ctx, Cout * S * S * 4);
-  const uniforms = new ParamsBuilder().u32(Cin).u32(Cout).u32(S).u32(S).build();
+  const uniforms = { Cin, Cout, H: S, W: S };
   return dispatchRun(
     ctx,
     (rec) => rec.dispatch({ shader: 'conv2d_naive', defines: { WG: NAIVE_WG, KS: ksize }, uniforms, bindings: [x, w, out], workgroups: [Math.ceil((S * S) / NAIVE_WG), Cout] }),

@@ -2,7 +2,6 @@
 // a naive one-thread-per-output shader and onnxruntime-web's WebGPU MatMul on the same shapes.
 import { createStorageBuffer, uploadBuffer } from '../../src/gpu/buffers';
 import type { GpuContext } from '../../src/gpu/device';
-import { ParamsBuilder } from '../../src/gpu/recorder';
 import { linearPath, recordLinear, type LinearWeights, type WeightDtype } from '../../src/kernels/matmul';
 import { packF16, quantizeQ8, wordsPerRow } from '../../src/kernels/matmul-pack';
 import { Rng } from '../kernels/harness';
@@ -52,7 +51,7 @@ async function naiveSetup(ctx: GpuContext, M: number, K: number, N: number) {
   const X = uploadBuffer(ctx, x);
   const W = uploadBuffer(ctx, w);
   const Y = createStorageBuffer(ctx, M * N * 4);
-  const uniforms = new ParamsBuilder().u32(M).u32(N).u32(K).build();
+  const uniforms = { M, N, K };
   return dispatchRun(
     ctx,
     (rec) => rec.dispatch({ shader: 'matmul_naive', defines: { WG: NAIVE_WG }, uniforms, bindings: [X, W, Y], workgroups: [Math.ceil(N / NAIVE_WG), M] }),

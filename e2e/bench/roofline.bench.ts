@@ -1,6 +1,5 @@
 // The ALU roofline of this device, measured in the same run as the kernels: FMA chains only.
 import { createStorageBuffer } from '../../src/gpu/buffers';
-import { ParamsBuilder } from '../../src/gpu/recorder';
 import { dispatchRun, type BenchEntry } from './bench';
 
 const WG = 64;
@@ -15,7 +14,7 @@ export const benches: BenchEntry[] = [
     flops: WORKGROUPS * WG * ITERS * 64,
     async setup(ctx) {
       const out = createStorageBuffer(ctx, WORKGROUPS * WG * 4, 'fma-out');
-      const uniforms = new ParamsBuilder().u32(ITERS).f32(0.999999).build();
+      const uniforms = { iters: ITERS, a: 0.999999 };
       return dispatchRun(ctx, (rec) => rec.dispatch({ shader: 'fma_peak', defines: { WG }, uniforms, bindings: [out], workgroups: [WORKGROUPS] }), () => out.destroy());
     },
   },

@@ -4,19 +4,26 @@
  */
 import { shaderSources } from './shaders.gen';
 import { preprocessWgsl, definesKey, type Defines } from './wgsl-preprocess';
+import { parseParamsLayout, type UniformLayout } from './uniform-layout';
+
+export interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  /** The shader's `struct Params` as read from this variant's source (undefined: no uniforms). */
+  params?: UniformLayout;
+}
 
 export class PipelineCache {
-  private pipelines = new Map<string, GPUComputePipeline>();
+  private pipelines = new Map<string, CachedPipeline>();
   /** How many pipelines were compiled: tests use it to prove shapes don't recompile. */
   compiled = 0;
 
   constructor(private device: GPUDevice) {}
 
-  /** The pipeline for `shaders/<shader>.wgsl` preprocessed with `defines`. */
-  get(shader: string, defines: Defines = {}, entryPoint = 'main'): GPUComputePipeline {
+  /** The pipeline for `shaders/<shader>.wgsl` preprocessed with `defines`, with its uniform layout. */
+  get(shader: string, defines: Defines = {}, entryPoint = 'main'): CachedPipeline {
     const key = `${shader}:${entryPoint}|${definesKey(defines)}`;
-    let p = this.pipelines.get(key);
-    if (p) return p;
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
     const source = shaderSources[shader];
     if (source === undefined) throw new Error(`unknown shader "${shader}" (is it in shaders/ and was gen:shaders run?)`);
     const code = preprocessWgsl(source, defines);
@@ -25,10 +32,11 @@ export class PipelineCache {
     // use, and then the same binding list could not serve every variant of a shader.
     const bindGroupLayout = this.device.createBindGroupLayout({ entries: layoutEntries(code), label: key });
     const layout = this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout], label: key });
-    p = this.device.createComputePipeline({ layout, compute: { module, entryPoint }, label: key });
+    const pipeline = this.device.createComputePipeline({ layout, compute: { module, entryPoint }, label: key });
     this.compiled++;
-    this.pipelines.set(key, p);
-    return p;
+    const entry = { pipeline, params: parseParamsLayout(shader, code) };
+    this.pipelines.set(key, entry);
+    return entry;
   }
 
   keys(): string[] {

@@ -9,6 +9,8 @@
 import type { GpuContext } from './device';
 import type { Defines } from './wgsl-preprocess';
 import type { UniformWriter } from './uniform-arena';
+import { packUniforms, type UniformValues } from './uniform-layout';
+import { UniformLayoutError } from '../api/errors';
 
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
@@ -23,8 +25,8 @@ export interface DispatchSpec {
   shader: string;
   defines?: Defines;
   entryPoint?: string;
-  /** Packed Params (see ParamsBuilder); bound at binding 0 when present. */
-  uniforms?: ArrayBuffer;
+  /** The shader's `Params` by field name (uniform-layout.ts packs them as the WGSL declares); bound at binding 0. */
+  uniforms?: UniformValues;
   /** Storage buffers, bound at 1..N (or 0..N-1 when there are no uniforms). */
   bindings: Binding[];
   workgroups: readonly [number, number?, number?];
@@ -51,11 +53,13 @@ export class Recorder {
     if (x > maxWg || y > maxWg || z > maxWg) {
       throw new Error(`${spec.shader}: dispatch (${x},${y},${z}) exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
     }
-    const pipeline = pipelines.get(spec.shader, spec.defines ?? {}, spec.entryPoint ?? 'main');
+    const { pipeline, params } = pipelines.get(spec.shader, spec.defines ?? {}, spec.entryPoint ?? 'main');
     const entries: GPUBindGroupEntry[] = [];
     let slot = 0;
+    if (params && !spec.uniforms) throw new UniformLayoutError(spec.shader, 'the shader declares struct Params but no uniforms were given');
     if (spec.uniforms) {
-      const u = this.uniforms.write(spec.uniforms);
+      if (!params) throw new UniformLayoutError(spec.shader, 'uniforms were given but the shader declares no struct Params');
+      const u = this.uniforms.write(packUniforms(spec.shader, params, spec.uniforms));
       entries.push({ binding: slot++, resource: { buffer: u.buffer, offset: u.offset, size: u.size } });
     }
     for (const b of spec.bindings) {
@@ -106,38 +110,4 @@ function GPUBufferCtor(): { new (): GPUBuffer } {
   // In Node ("webgpu" package) GPUBuffer may not be a global; fall back to a duck-typed class.
   const g = (globalThis as { GPUBuffer?: { new (): GPUBuffer } }).GPUBuffer;
   return g ?? (class {} as unknown as { new (): GPUBuffer });
-}
-
-/** Packs a WGSL `Params` struct made only of 4-byte scalars (u32, i32, f32), in field order. */
-export class ParamsBuilder {
-  private words: number[] = [];
-  private kinds: Array<'u' | 'i' | 'f'> = [];
-  u32(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`params: u32 out of range: ${v}`);
-    this.words.push(v);
-    this.kinds.push('u');
-    return this;
-  }
-  i32(v: number): this {
-    this.words.push(v | 0);
-    this.kinds.push('i');
-    return this;
-  }
-  f32(v: number): this {
-    this.words.push(v);
-    this.kinds.push('f');
-    return this;
-  }
-  build(): ArrayBuffer {
-    const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
-    const buf = new ArrayBuffer(n * 4);
-    const dv = new DataView(buf);
-    this.words.forEach((w, i) => {
-      const k = this.kinds[i];
-      if (k === 'f') dv.setFloat32(i * 4, w, true);
-      else if (k === 'i') dv.setInt32(i * 4, w, true);
-      else dv.setUint32(i * 4, w, true);
-    });
-    return buf;
-  }
 }

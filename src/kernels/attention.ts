@@ -6,7 +6,7 @@
  * scales, 'split' (keys split across a workgroup per row) for decoding.
  */
 import { KernelShapeError, UnsupportedDtypeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D } from './dispatch-geometry';
 import { bindCache, stridedElems, type KvCacheRef } from './kv_append';
@@ -91,11 +91,11 @@ export function recordAttention(rec: Recorder, a: AttentionArgs): void {
   rec.dispatch({
     shader: 'attention',
     defines: { D, SPLIT: path === 'split' ? 1 : 0, ...tile },
-    uniforms: new ParamsBuilder()
-      .u32(c.B).u32(T).u32(H).u32(c.Hkv).u32(G).u32(c.maxLen).u32(kvLen).u32(qStart).u32(qStride)
-      .u32(q.offset).u32(kc.offset / 4).u32(vc.offset / 4).u32(out.offset).u32(sm?.offset ?? 0)
-      .f32(scale).u32(MASK_CODE[mask]).u32(a.qNorm ? 1 : 0).u32(nx)
-      .build(),
+    uniforms: {
+      B: c.B, T, H, Hkv: c.Hkv, G, maxLen: c.maxLen, kvLen, qStart, q_stride: qStride,
+      q_off: q.offset, kc_off4: kc.offset / 4, vc_off4: vc.offset / 4, o_off: out.offset, sm_off: sm?.offset ?? 0,
+      scale, mask: MASK_CODE[mask], q_norm: a.qNorm ? 1 : 0, nx,
+    },
     bindings: [q.binding, kc.binding, vc.binding, (sm ?? q).binding, out.binding],
     workgroups: [nx, ny],
     label: `attention:${path}:D${D}:${mask}`,

@@ -3,7 +3,7 @@
  * applies CFG inline; this kernel is for callers that need the combined logits (goldens compare them).
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { checkLogits, checkOut } from './logits-layout';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 import { tuning } from './tuning';
@@ -37,9 +37,7 @@ export function recordCfgCombine(rec: Recorder, logits: GPUBuffer, out: GPUBuffe
   rec.dispatch({
     shader: 'cfg_combine',
     defines: { WG },
-    uniforms: new ParamsBuilder()
-      .u32(o.rows).u32(o.V).u32(o.rowStride).u32(o.colOffset ?? 0).u32(o.uncondOffset).u32(outOffset).u32(nx).f32(o.guidance)
-      .build(),
+    uniforms: { rows: o.rows, cols: o.V, rowStride: o.rowStride, colOffset: o.colOffset ?? 0, uncondOffset: o.uncondOffset, outOffset, nx, guidance: o.guidance },
     bindings: [inBinding, outBinding],
     workgroups: [nx, ny],
     label: `cfg_combine rows=${o.rows} V=${o.V}`,

@@ -4,7 +4,7 @@
  * live in one buffer, so the codes (and the codebook) are read at an element offset.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 import { bindWindow, checkDims, checkLayout, checkNoAlias, type FeatureLayout } from './feature-checks';
 import { tuning } from './tuning';
@@ -47,7 +47,7 @@ export function recordCodebookGather(rec: Recorder, a: CodebookGatherArgs): void
   rec.dispatch({
     shader: K,
     defines: { WG, TOKENS: layout === 'tokens' ? 1 : 0 },
-    uniforms: new ParamsBuilder().u32(B).u32(HW).u32(C).u32(V).u32(codes.offset).u32(cb.offset).u32(stride).u32(nx).build(),
+    uniforms: { B, HW, C, V, codeOff: codes.offset, cbOff: cb.offset, codeStride: stride, nx },
     bindings: [codes.binding, cb.binding, out.binding],
     workgroups: [nx, ny],
     label: `${K}:${layout}`,

@@ -5,7 +5,7 @@
  * scale's codes share one buffer.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims, checkNoAlias } from './feature-checks';
 
 export interface CodebookNearestArgs {
@@ -39,7 +39,7 @@ export function recordCodebookNearest(rec: Recorder, a: CodebookNearestArgs): vo
   rec.dispatch({
     shader: K,
     defines: { WG },
-    uniforms: new ParamsBuilder().u32(HW).u32(C).u32(V).u32(r.offset).u32(cb.offset).u32(out.offset).build(),
+    uniforms: { HW, C, V, rOff: r.offset, cbOff: cb.offset, outOff: out.offset },
     bindings: [r.binding, cb.binding, out.binding],
     workgroups: [HW, 1],
     label: K,

@@ -6,7 +6,7 @@
  * offset into (possibly shared) weight buffers. Also VAR's phi residual update as a named wrapper.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { ceilDiv } from './dispatch-geometry';
 import { bindWindow, checkDims, checkDtype, checkNoAlias, type WeightDtype } from './feature-checks';
 import { tuning } from './tuning';
@@ -81,18 +81,10 @@ export function recordConv2d(rec: Recorder, a: Conv2dArgs): void {
       W_F16: dtype === 'f16' ? 1 : 0,
       B_F16: biasDtype === 'f16' ? 1 : 0,
     },
-    uniforms: new ParamsBuilder()
-      .u32(B)
-      .u32(Cin)
-      .u32(Cout)
-      .u32(H)
-      .u32(W)
-      .u32(w.offset)
-      .u32(bias?.offset ?? 0)
-      .f32(a.alpha ?? 1)
-      .f32(a.beta ?? 1)
-      .u32((bias ? 1 : 0) | (skip ? 2 : 0) | (a.accumulate ? 4 : 0))
-      .build(),
+    uniforms: {
+      B, Cin, Cout, H, W, wOff: w.offset, bOff: bias?.offset ?? 0, alpha: a.alpha ?? 1, beta: a.beta ?? 1,
+      flags: (bias ? 1 : 0) | (skip ? 2 : 0) | (a.accumulate ? 4 : 0),
+    },
     // Unused optional slots get x: every variant keeps the same binding list.
     bindings: [x.binding, w.binding, (bias ?? x).binding, (skip ?? x).binding, out.binding],
     workgroups: [ceilDiv(HW, TN), ceilDiv(Cout, TM), B],

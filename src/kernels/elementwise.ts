@@ -3,7 +3,7 @@
  * mul, and scale-shift (a·s + t). Flat f32 buffers; shapes only enter as element counts.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { tuning } from './tuning';
 import { fold1D, ceilDiv } from './dispatch-geometry';
 
@@ -22,7 +22,7 @@ function record(rec: Recorder, op: keyof typeof OP_DEFINE, n: number, a: GPUBuff
   rec.dispatch({
     shader: 'elementwise',
     defines: { WG, [OP_DEFINE[op]]: 1, GATE_UP: extra.gateUp ? 1 : 0 },
-    uniforms: new ParamsBuilder().u32(n).u32(extra.cols ?? 0).u32(nx).f32(extra.s ?? 1).f32(extra.t ?? 0).u32(extra.rowsPerBatch ?? 1).u32(extra.gStride ?? 0).u32(extra.gOff ?? 0).build(),
+    uniforms: { n, cols: extra.cols ?? 0, nx, s: extra.s ?? 1, t: extra.t ?? 0, rowsPerBatch: extra.rowsPerBatch ?? 1, gStride: extra.gStride ?? 0, gOff: extra.gOff ?? 0 },
     bindings: [a, b, out],
     workgroups: [nx, ny],
     label: `elementwise:${op}`,

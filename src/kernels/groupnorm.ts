@@ -3,7 +3,7 @@
  * at element offsets) and fused SiLU. One workgroup per (batch, group).
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims, checkDtype, checkNoAlias, type WeightDtype } from './feature-checks';
 import { tuning } from './tuning';
 
@@ -49,16 +49,7 @@ export function recordGroupNorm(rec: Recorder, a: GroupNormArgs): void {
   rec.dispatch({
     shader: K,
     defines: { WG: tuning.groupnorm.WG, AFFINE: w ? 1 : 0, W_F16: dtype === 'f16' ? 1 : 0, SILU: a.silu ? 1 : 0 },
-    uniforms: new ParamsBuilder()
-      .u32(B)
-      .u32(C)
-      .u32(HW)
-      .u32(groups)
-      .u32(C / groups)
-      .f32(a.eps ?? 1e-5)
-      .u32(w?.offset ?? 0)
-      .u32(b?.offset ?? 0)
-      .build(),
+    uniforms: { B, C, HW, G: groups, Cg: C / groups, eps: a.eps ?? 1e-5, wOff: w?.offset ?? 0, bOff: b?.offset ?? 0 },
     bindings: [x.binding, (w ?? x).binding, (b ?? x).binding, out.binding],
     workgroups: [groups, B],
     label: `${K}:G=${groups}${a.silu ? '+silu' : ''}`,

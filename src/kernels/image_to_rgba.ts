@@ -1,6 +1,6 @@
 /** A decoded image in [-1, 1] (NCHW, 3 channels) to packed RGBA8, ready for ImageData or PNG. */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { ceilDiv } from './dispatch-geometry';
 import { tuning } from './tuning';
 
@@ -15,7 +15,7 @@ export function recordImageToRgba(rec: Recorder, a: { img: GPUBuffer; imgOffset?
   rec.dispatch({
     shader: 'image_to_rgba',
     defines: { WG },
-    uniforms: new ParamsBuilder().u32(hw).u32(off).build(),
+    uniforms: { hw, inOffset: off },
     bindings: [a.img, a.rgba],
     workgroups: [ceilDiv(hw, WG)],
     label: 'image_to_rgba',

@@ -5,7 +5,7 @@
  * checks that attention shares.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Binding, type Recorder } from '../gpu/recorder';
+import type { Binding, Recorder } from '../gpu/recorder';
 import type { GpuContext } from '../gpu/device';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D, ceilDiv } from './dispatch-geometry';
@@ -86,10 +86,10 @@ export function recordKvAppend(rec: Recorder, a: KvAppendArgs): void {
   rec.dispatch({
     shader: 'kv_append',
     defines: { WG, L2NORM: a.l2NormK ? 1 : 0 },
-    uniforms: new ParamsBuilder()
-      .u32(c.B).u32(T).u32(c.Hkv).u32(c.D).u32(c.maxLen).u32(start)
-      .u32(kStride).u32(vStride).u32(kn.offset).u32(vn.offset).u32(kc.offset).u32(vc.offset).u32(nx)
-      .build(),
+    uniforms: {
+      B: c.B, T, Hkv: c.Hkv, D: c.D, maxLen: c.maxLen, start,
+      k_stride: kStride, v_stride: vStride, k_off: kn.offset, v_off: vn.offset, kc_off: kc.offset, vc_off: vc.offset, nx,
+    },
     bindings: [kn.binding, vn.binding, kc.binding, vc.binding],
     workgroups: [nx, ny],
     label: 'kv_append',

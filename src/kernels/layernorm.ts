@@ -5,7 +5,7 @@
  * at 2C and shift at 4C for the attention branch, 3C and 5C for the FFN).
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D } from './dispatch-geometry';
 import type { TensorRef } from './matmul';
@@ -61,10 +61,10 @@ export function recordLayerNorm(rec: Recorder, a: LayerNormArgs): void {
   rec.dispatch({
     shader: 'layernorm',
     defines: { WG, SQ, MOD: m ? 1 : 0 },
-    uniforms: new ParamsBuilder()
-      .u32(R).u32(C).u32(m?.rowsPerBatch ?? 1).f32(a.eps ?? 1e-6).u32(x.offset).u32(y.offset)
-      .u32(m ? base + m.scaleOffset : 0).u32(m ? base + m.shiftOffset : 0).u32(m?.stride ?? 0).u32(nx)
-      .build(),
+    uniforms: {
+      R, C, rowsPerBatch: m?.rowsPerBatch ?? 1, eps: a.eps ?? 1e-6, x_off: x.offset, y_off: y.offset,
+      scale_off: m ? base + m.scaleOffset : 0, shift_off: m ? base + m.shiftOffset : 0, mod_stride: m?.stride ?? 0, nx,
+    },
     bindings: [x.binding, mod.binding, y.binding],
     workgroups: [nx, ny],
     label: m ? 'layernorm:adaln' : 'layernorm',

@@ -6,7 +6,7 @@
  * (shard) buffer: only the window it spans is bound, so the shard may exceed the binding limit.
  */
 import { KernelShapeError, UnsupportedDtypeError } from '../api/errors';
-import { ParamsBuilder, type Binding, type Recorder } from '../gpu/recorder';
+import type { Binding, Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D, ceilDiv } from './dispatch-geometry';
 import { scaleGroups, wordsPerRow, WEIGHT_DTYPES, type WeightDtype } from './matmul-pack';
@@ -92,10 +92,11 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
   if (M === 0) return;
 
   const maxWg = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const params = new ParamsBuilder()
-    .u32(M).u32(N).u32(K).u32(kw).u32(scaleGroups(K))
-    .u32(x.offset).u32(w.offset).u32(s?.offset ?? 0).u32(b?.offset ?? 0).u32(r?.offset ?? 0).u32(y.offset)
-    .u32((b ? EPI_BIAS : 0) | (r ? EPI_RES_BUF : 0) | (inPlace ? EPI_RES_INPLACE : 0));
+  const params = {
+    M, N, K, kw, groups: scaleGroups(K),
+    x_off: x.offset, w_off: w.offset, s_off: s?.offset ?? 0, b_off: b?.offset ?? 0, r_off: r?.offset ?? 0, y_off: y.offset,
+    epi: (b ? EPI_BIAS : 0) | (r ? EPI_RES_BUF : 0) | (inPlace ? EPI_RES_INPLACE : 0),
+  };
   // Only the weight format is compile-time; bias and residual are uniform flags (matmul.wgsl).
   const flags = { W_F32: wt.dtype === 'f32' ? 1 : 0, W_F16: wt.dtype === 'f16' ? 1 : 0, W_Q8: wt.dtype === 'q8' ? 1 : 0 };
   // Unused slots get x's window: read-only, so it can never conflict with y.
@@ -109,7 +110,7 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
     rec.dispatch({
       shader: 'matvec',
       defines: { ...flags, G, COLS, ROWS, QUAD: ctx.features.subgroups ? 1 : 0 },
-      uniforms: params.u32(nx).build(),
+      uniforms: { ...params, nx },
       bindings,
       workgroups: [nx, ny],
       label: `linear:matvec:${wt.dtype}`,
@@ -124,7 +125,7 @@ export function recordLinear(rec: Recorder, a: LinearArgs): void {
     shader: 'matmul',
     // Quad shuffles share x rows among 4 lanes (see matmul.wgsl); without subgroups each lane loads its own.
     defines: { ...flags, BM, BN, TK, QUAD: ctx.features.subgroups ? 1 : 0 },
-    uniforms: params.build(),
+    uniforms: params,
     bindings,
     workgroups: [gx, gy],
     label: `linear:tiled:${wt.dtype}`,

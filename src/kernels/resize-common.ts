@@ -1,5 +1,5 @@
 /** The argument shape, checks and dispatch shared by resize_bicubic and resize_area. */
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 import { bindWindow, checkDims, checkLayout, checkNoAlias, type FeatureLayout } from './feature-checks';
 import { tuning } from './tuning';
@@ -30,13 +30,12 @@ export function recordResize(rec: Recorder, kernel: 'resize_bicubic' | 'resize_a
   const out = bindWindow(rec.ctx, kernel, shapes, 'out', a.out, B * C * outH * outW);
   const { WG } = tuning.featureMap;
   const [nx, ny] = fold1D(ceilDiv(B * C * outH * outW, WG), rec.ctx.limits.maxComputeWorkgroupsPerDimension);
-  const params = new ParamsBuilder().u32(B).u32(C).u32(inH).u32(inW).u32(outH).u32(outW);
   // Bicubic takes the scales as f32, computed like PyTorch's area_pixel_compute_scale (in/out).
-  if (kernel === 'resize_bicubic') params.f32(inH / outH).f32(inW / outW);
+  const scales: Record<string, number> = kernel === 'resize_bicubic' ? { scaleH: inH / outH, scaleW: inW / outW } : {};
   rec.dispatch({
     shader: kernel,
     defines: { WG, TOKENS: layout === 'tokens' ? 1 : 0, ACCUM: a.accumulate ? 1 : 0 },
-    uniforms: params.u32(nx).build(),
+    uniforms: { B, C, inH, inW, outH, outW, ...scales, nx },
     bindings: [x.binding, out.binding],
     workgroups: [nx, ny],
     label: `${kernel}:${layout}`,

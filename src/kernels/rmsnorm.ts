@@ -1,6 +1,6 @@
 /** RMSNorm with a learned weight over the rows of x [R, C] (rmsnorm.wgsl), one workgroup per row. */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D } from './dispatch-geometry';
 import type { TensorRef } from './matmul';
@@ -35,7 +35,7 @@ export function recordRmsNorm(rec: Recorder, a: RmsNormArgs): void {
   rec.dispatch({
     shader: 'rmsnorm',
     defines: { WG, SQ },
-    uniforms: new ParamsBuilder().u32(R).u32(C).f32(a.eps ?? 1e-6).u32(x.offset).u32(w.offset).u32(y.offset).u32(nx).build(),
+    uniforms: { R, C, eps: a.eps ?? 1e-6, x_off: x.offset, w_off: w.offset, y_off: y.offset, nx },
     bindings: [x.binding, w.binding, y.binding],
     workgroups: [nx, ny],
     label: 'rmsnorm',

@@ -5,7 +5,7 @@
  * shared across the batch; build NextFlow's with rope-positions.ts.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims } from './feature-checks';
 import { fold1D, ceilDiv } from './dispatch-geometry';
 import { stridedElems } from './kv_append';
@@ -34,13 +34,11 @@ const KERNEL = 'rope';
 const MAX_PAIRS = 64;
 
 /**
- * Appends inv_freq_j = theta^(−2j/D) (f64, rounded to f32 by the builder: PyTorch's f32 value to within
- * an ulp, where the built-in exp2 is ~3 ulp off) to params holding 12 words (a vec4 boundary),
- * padded to MAX_PAIRS.
+ * inv_freq_j = theta^(−2j/D), computed in f64 and rounded to f32 when packed (PyTorch's f32 value to
+ * within an ulp, where the built-in exp2 is ~3 ulp off), padded with zeros to MAX_PAIRS.
  */
-function withInvFreq(params: ParamsBuilder, theta: number, D: number): ParamsBuilder {
-  for (let j = 0; j < MAX_PAIRS; j++) params.f32(j < D / 2 ? theta ** (-(2 * j) / D) : 0);
-  return params;
+function invFreq(theta: number, D: number): Float64Array {
+  return Float64Array.from({ length: MAX_PAIRS }, (_, j) => (j < D / 2 ? theta ** (-(2 * j) / D) : 0));
 }
 
 export function recordRope(rec: Recorder, a: RopeArgs): void {
@@ -62,15 +60,12 @@ export function recordRope(rec: Recorder, a: RopeArgs): void {
   const x = bindWindow(ctx, KERNEL, shapes, 'x', a.x.buffer, stridedElems(B * T, stride, H * D), a.x.offset ?? 0);
   const p = bindWindow(ctx, KERNEL, shapes, 'positions', a.positions.buffer, sections ? 3 * T : T, a.positions.offset ?? 0);
 
-  const params = new ParamsBuilder()
-    .u32(B).u32(T).u32(H).u32(D).u32(stride).u32(x.offset).u32(p.offset)
-    .u32(sections?.[0] ?? 0).u32(sections?.[1] ?? 0);
   const { WG } = tuning.rope;
   const [nx, ny] = fold1D(ceilDiv((B * T * H * D) / 2, WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   rec.dispatch({
     shader: 'rope',
     defines: { WG, POS3D: sections ? 1 : 0 },
-    uniforms: withInvFreq(params.u32(nx).u32(0).u32(0), theta, D).build(),
+    uniforms: { B, T, H, D, stride, x_off: x.offset, p_off: p.offset, s0: sections?.[0] ?? 0, s1: sections?.[1] ?? 0, nx, inv_freq: invFreq(theta, D) },
     bindings: [x.binding, p.binding],
     workgroups: [nx, ny],
     label: `rope:${sections ? '3d' : '1d'}`,

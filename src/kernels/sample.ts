@@ -4,7 +4,7 @@
  * at an element offset of a u32 buffer that holds the codes of every scale.
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { checkLogits, checkOut, type LogitsLayout } from './logits-layout';
 import { ceilDiv } from './dispatch-geometry';
 import { tuning } from './tuning';
@@ -51,12 +51,12 @@ export function recordSample(rec: Recorder, logits: GPUBuffer, codes: GPUBuffer,
   rec.dispatch({
     shader: 'sample',
     defines: { WG },
-    uniforms: new ParamsBuilder()
-      .u32(o.rows).u32(o.V).u32(o.rowStride).u32(o.colOffset ?? 0)
-      .u32(o.uncondOffset ?? 0).u32(outOffset).u32(o.seed >>> 0).u32(o.step >>> 0)
-      .u32((o.posOffset ?? 0) >>> 0).u32(topK).u32(cfg ? 1 : 0)
-      .f32(t).f32(o.temperature).f32(topP)
-      .build(),
+    uniforms: {
+      rows: o.rows, V: o.V, rowStride: o.rowStride, colOffset: o.colOffset ?? 0,
+      uncondOffset: o.uncondOffset ?? 0, outOffset, seed: o.seed >>> 0, step: o.step >>> 0,
+      posOffset: (o.posOffset ?? 0) >>> 0, topK, cfg: cfg ? 1 : 0,
+      guidance: t, temperature: o.temperature, topP,
+    },
     bindings: [logitsBinding, codesBinding],
     workgroups: [o.rows],
     label: `sample rows=${o.rows} V=${o.V}`,
@@ -75,10 +75,10 @@ export function recordSampleDraws(rec: Recorder, out: GPUBuffer, o: { count: num
   rec.dispatch({
     shader: 'sample',
     defines: { WG, DRAWS: 1 },
-    uniforms: new ParamsBuilder()
-      .u32(o.count).u32(0).u32(0).u32(0).u32(0).u32(outOffset).u32(o.seed >>> 0).u32(o.step >>> 0)
-      .u32((o.posOffset ?? 0) >>> 0).u32(0).u32(0).f32(0).f32(0).f32(0)
-      .build(),
+    uniforms: {
+      rows: o.count, V: 0, rowStride: 0, colOffset: 0, uncondOffset: 0, outOffset, seed: o.seed >>> 0, step: o.step >>> 0,
+      posOffset: (o.posOffset ?? 0) >>> 0, topK: 0, cfg: 0, guidance: 0, temperature: 0, topP: 0,
+    },
     bindings: [binding],
     workgroups: [wgs],
     label: `sample.draws n=${o.count}`,

@@ -4,7 +4,7 @@
  * map [3C, HW]. Two dispatches through a probability scratch buffer [HW, HW].
  */
 import { KernelShapeError } from '../api/errors';
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { bindWindow, checkDims, checkNoAlias } from './feature-checks';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 
@@ -40,7 +40,7 @@ export function recordSpatialAttention(rec: Recorder, a: SpatialAttentionArgs): 
   const scale = a.scale ?? 1 / Math.sqrt(C);
   if (!Number.isFinite(scale)) throw new KernelShapeError(K, `scale must be finite, got ${scale}`);
   const [nx, ny] = fold1D(ceilDiv(C * HW, WG), maxWg);
-  const params = () => new ParamsBuilder().u32(C).u32(HW).u32(qkv.offset).u32(out.offset).f32(scale).u32(nx).build();
+  const params = () => ({ C, HW, qkvOff: qkv.offset, outOff: out.offset, scale, nx });
   rec.dispatch({ shader: K, defines: { WG, SCORES: 1 }, uniforms: params(), bindings: [qkv.binding, prob.binding, out.binding], workgroups: [HW, 1], label: `${K}:scores` });
   rec.dispatch({ shader: K, defines: { WG, SCORES: 0 }, uniforms: params(), bindings: [qkv.binding, prob.binding, out.binding], workgroups: [nx, ny], label: `${K}:out` });
 }

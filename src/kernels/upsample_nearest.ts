@@ -2,7 +2,7 @@
  * Nearest ×r upsample (the VQ decoder's ↑ is r = 2 followed by a 3×3 conv) and depth-to-space
  * (pixel shuffle), NCHW f32: one small shader, two entry points in TS.
  */
-import { ParamsBuilder, type Recorder } from '../gpu/recorder';
+import type { Recorder } from '../gpu/recorder';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 import { bindWindow, checkDims, checkNoAlias } from './feature-checks';
 import { tuning } from './tuning';
@@ -36,7 +36,7 @@ function record(rec: Recorder, kernel: string, a: UpsampleArgs, r: number, d2s: 
   rec.dispatch({
     shader: K,
     defines: { WG, D2S: d2s ? 1 : 0 },
-    uniforms: new ParamsBuilder().u32(B).u32(C).u32(H).u32(W).u32(r).u32(nx).build(),
+    uniforms: { B, C, H, W, r, nx },
     bindings: [x.binding, out.binding],
     workgroups: [nx, ny],
     label: `${kernel}:r=${r}`,
