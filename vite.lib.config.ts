@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 const script = process.env.NEXTSCALE_LIB === 'script';
 
 export default defineConfig({
+  // public/ holds the demo pages' static files, not the library's.
+  publicDir: false,
   worker: { format: 'es' },
   build: {
     target: 'es2022',

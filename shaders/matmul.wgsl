@@ -58,6 +58,7 @@ const EPI_RES_INPLACE = 4u;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 #endif
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
+#include "lib/q8.wgsl"
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> resid: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
@@ -94,9 +95,7 @@ fn w_pair(n: u32, j: u32) -> vec2<f32> {
 fn w_quad(n: u32, j: u32) -> vec4<f32> {
   let nc = min(n, P.N - 1u);
   let jc = min(j, P.kw - 1u);
-  let q = bitcast<i32>(w[P.w_off + nc * P.kw + jc]);
-  let s = scales[P.s_off + nc * P.groups + jc / 8u];
-  let v = vec4<f32>(f32(extractBits(q, 0u, 8u)), f32(extractBits(q, 8u, 8u)), f32(extractBits(q, 16u, 8u)), f32(extractBits(q, 24u, 8u))) * s;
+  let v = dequant_q8(w[P.w_off + nc * P.kw + jc], scales[P.s_off + nc * P.groups + jc / 8u]);
   let k = 4u * j;
   return select(vec4<f32>(0.0), v, (vec4<u32>(k, k + 1u, k + 2u, k + 3u) < vec4<u32>(P.K)) & vec4<bool>(n < P.N));
 }

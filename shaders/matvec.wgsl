@@ -49,6 +49,7 @@ const EPI_RES_INPLACE = 4u;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 #endif
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
+#include "lib/q8.wgsl"
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> resid: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
@@ -91,9 +92,7 @@ fn w_quad(n: u32, q: u32) -> vec4<f32> {
   if (2u * q + 1u < P.kw) { hi = unpack2x16float(w[base + 1u]); }
   return select(vec4<f32>(0.0), vec4<f32>(lo, hi), live);
 #elif W_Q8
-  let qw = bitcast<i32>(w[P.w_off + n * P.kw + q]);
-  let s = scales[P.s_off + n * P.groups + q / 8u];
-  let v = vec4<f32>(f32(extractBits(qw, 0u, 8u)), f32(extractBits(qw, 8u, 8u)), f32(extractBits(qw, 16u, 8u)), f32(extractBits(qw, 24u, 8u))) * s;
+  let v = dequant_q8(w[P.w_off + n * P.kw + q], scales[P.s_off + n * P.groups + q / 8u]);
   return select(vec4<f32>(0.0), v, live);
 #endif
 }

@@ -22,22 +22,17 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+#include "lib/resize_out.wgsl"
+
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * P.nx + wid.x) * {{WG}}u + lid;
-  let outHW = P.outH * P.outW;
-  if (i >= P.B * P.C * outHW) { return; }
-#if TOKENS
-  let c = i % P.C;
-  let p = (i / P.C) % outHW;
-  let b = i / (P.C * outHW);
-#else
-  let p = i % outHW;
-  let c = (i / outHW) % P.C;
-  let b = i / (P.C * outHW);
-#endif
-  let oy = p / P.outW;
-  let ox = p % P.outW;
+  if (i >= P.B * P.C * P.outH * P.outW) { return; }
+  let o = resize_out_coords(i);
+  let b = o.x;
+  let c = o.y;
+  let oy = o.z;
+  let ox = o.w;
   // Integer bin edges: no float rounding can move a bin boundary.
   let y0 = (oy * P.inH) / P.outH;
   let y1 = ((oy + 1u) * P.inH + P.outH - 1u) / P.outH;
@@ -51,9 +46,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   let r = acc / f32((y1 - y0) * (x1 - x0));
-#if ACCUM
-  out[i] += r;
-#else
-  out[i] = r;
-#endif
+  resize_store(i, r);
 }

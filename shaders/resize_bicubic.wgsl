@@ -25,6 +25,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+#include "lib/resize_out.wgsl"
+
 const A: f32 = -0.75;
 
 // Weights of the taps at floor(s)−1, floor(s), floor(s)+1, floor(s)+2 for fraction t.
@@ -47,19 +49,12 @@ fn tap(i: i32, n: u32) -> u32 {
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * P.nx + wid.x) * {{WG}}u + lid;
-  let outHW = P.outH * P.outW;
-  if (i >= P.B * P.C * outHW) { return; }
-#if TOKENS
-  let c = i % P.C;
-  let p = (i / P.C) % outHW;
-  let b = i / (P.C * outHW);
-#else
-  let p = i % outHW;
-  let c = (i / outHW) % P.C;
-  let b = i / (P.C * outHW);
-#endif
-  let oy = p / P.outW;
-  let ox = p % P.outW;
+  if (i >= P.B * P.C * P.outH * P.outW) { return; }
+  let o = resize_out_coords(i);
+  let b = o.x;
+  let c = o.y;
+  let oy = o.z;
+  let ox = o.w;
   let sy = (f32(oy) + 0.5) * P.scaleH - 0.5;
   let sx = (f32(ox) + 0.5) * P.scaleW - 0.5;
   let fy = floor(sy);
@@ -76,9 +71,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let v = vec4<f32>(x[row + xs.x], x[row + xs.y], x[row + xs.z], x[row + xs.w]);
     acc += wy[k] * dot(wx, v);
   }
-#if ACCUM
-  out[i] += acc;
-#else
-  out[i] = acc;
-#endif
+  resize_store(i, acc);
 }

@@ -27,24 +27,7 @@ struct Params {
 const WG = {{WG}}u;
 const SQ = {{SQ}}u; // SQ² = WG
 
-var<workgroup> part: array<f32, WG>;
-var<workgroup> part2: array<f32, SQ>;
-
-// Sum of v over the workgroup (every thread gets it). Must be called in uniform control flow.
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  part[lid] = v;
-  workgroupBarrier();
-  if (lid < SQ) {
-    var s = 0.0;
-    for (var i = 0u; i < SQ; i++) { s += part[lid * SQ + i]; }
-    part2[lid] = s;
-  }
-  workgroupBarrier();
-  var s = 0.0;
-  for (var i = 0u; i < SQ; i++) { s += part2[i]; }
-  workgroupBarrier(); // part/part2 may be reused by a later call
-  return s;
-}
+#include "lib/wg_sum.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

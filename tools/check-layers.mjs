@@ -14,9 +14,9 @@ const require = createRequire(import.meta.url);
 const { RANKS } = require(join(root, 'tools/layer-ranks.cjs'));
 const ROOMS = new Set([...RANKS.flat(), 'tests']);
 
-/** Every .ts file under `dir`. */
-function walk(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+/** Every file under `dir` whose name ends with `ext`. */
+function walk(dir, ext = '.ts') {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : []));
 }
 
 /** Every problem in the tree at `dir`, as printable lines. */
@@ -24,6 +24,12 @@ function check(dir) {
   const problems = [];
   for (const name of readdirSync(join(dir, 'src'))) {
     if (!ROOMS.has(name)) problems.push(`unknown-room: src/${name} is not one of the rooms of src/ (${[...ROOMS].join(', ')})`);
+  }
+  // Short files with one job each: at most 400 lines in src/ and shaders/ (generated files aside).
+  for (const file of [...walk(join(dir, 'src')), ...(existsSync(join(dir, 'shaders')) ? walk(join(dir, 'shaders'), '.wgsl') : [])]) {
+    if (file.endsWith('.gen.ts')) continue;
+    const lines = readFileSync(file, 'utf8').split('\n').length - 1;
+    if (lines > 400) problems.push(`max-400-lines: ${file.slice(dir.length + 1)} has ${lines} lines; split it by job`);
   }
   // Families schedule, never run (docs/architecture.md): no submit or map under src/models/.
   for (const file of walk(join(dir, 'src/models'))) {
@@ -98,7 +104,7 @@ function checkInjected(edits) {
 
 const problems = check(root);
 for (const p of problems) console.log(`✗ ${p}`);
-console.log(problems.length ? `${problems.length} layer violations` : '✔ layers: no upward import, no test code in production, no module or folder cycle, no GPU work run by a model family');
+console.log(problems.length ? `${problems.length} layer violations` : '✔ layers: no upward import, no test code in production, no module or folder cycle, no GPU work run by a model family, no file over 400 lines');
 
 // The check must be able to fail: each injected violation must be reported by the rule meant to catch it.
 const injections = [
@@ -108,6 +114,7 @@ const injections = [
   ['a module cycle', { 'src/formats/f16.ts': "\nimport './safetensors';\n", 'src/formats/safetensors.ts': "\nimport './f16';\n" }, 'no-module-cycles'],
   ['a readback in a model family', { 'src/models/var/generator.ts': "\nimport '../../gpu/readback';\n" }, 'no-readback-in-models'],
   ['a submit in a model family', { 'src/models/var/generator.ts': '\nexport const run = (rec: { submit(): void }) => rec.submit();\n' }, 'no-running-in-models'],
+  ['a file over 400 lines', { 'src/engine/long.ts': '// line\n'.repeat(401) }, 'max-400-lines'],
   ['a new top-level room', { 'src/misc.ts': 'export const x = 1;\n' }, 'unknown-room'],
 ];
 let selfTestFailed = 0;

@@ -5,6 +5,11 @@ import type { GpuContext } from '../../src/gpu/device';
 import { recordConv2d } from '../../src/kernels/conv2d';
 import { Rng } from '../kernels/harness';
 import { dispatchRun, type BenchEntry } from './bench';
+import { addShaderSources } from '../../src/gpu/pipeline-cache';
+import { benchShaderSources } from './shaders.gen';
+
+// The benchmarks' own shaders (ALU roofline, naive baselines) are not part of the library.
+addShaderSources(benchShaderSources);
 
 /** [Cin, Cout, H (= W), ksize] */
 const SHAPES: Array<[number, number, number, 1 | 3]> = [

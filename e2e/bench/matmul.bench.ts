@@ -7,6 +7,11 @@ import { packF16, quantizeQ8, wordsPerRow } from '../../src/kernels/matmul-pack'
 import { Rng } from '../kernels/harness';
 import { dispatchRun, type BenchEntry } from './bench';
 import { ortMatmul } from './onnx-matmul';
+import { addShaderSources } from '../../src/gpu/pipeline-cache';
+import { benchShaderSources } from './shaders.gen';
+
+// The benchmarks' own shaders (ALU roofline, naive baselines) are not part of the library.
+addShaderSources(benchShaderSources);
 
 /** [M, K, N]: 1024³, model-like scales (VAR d16: C=1024, FFN 4096; 680 = all tokens of a 256px image), GEMV. */
 const TILED: Array<[number, number, number]> = [

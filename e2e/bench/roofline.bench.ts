@@ -1,6 +1,11 @@
 // The ALU roofline of this device, measured in the same run as the kernels: FMA chains only.
 import { createStorageBuffer } from '../../src/gpu/buffers';
 import { dispatchRun, type BenchEntry } from './bench';
+import { addShaderSources } from '../../src/gpu/pipeline-cache';
+import { benchShaderSources } from './shaders.gen';
+
+// The benchmarks' own shaders (ALU roofline, naive baselines) are not part of the library.
+addShaderSources(benchShaderSources);
 
 const WG = 64;
 const WORKGROUPS = 256;

@@ -6,6 +6,13 @@ import { shaderSources } from './shaders.gen';
 import { preprocessWgsl, definesKey, type Defines } from './wgsl-preprocess';
 import { parseParamsLayout, type UniformLayout } from './uniform-layout';
 
+const allSources: Record<string, string> = { ...shaderSources };
+
+/** Make more shaders known to every pipeline cache (the benchmarks' own shaders, kept out of the library). */
+export function addShaderSources(extra: Readonly<Record<string, string>>): void {
+  Object.assign(allSources, extra);
+}
+
 export interface CachedPipeline {
   pipeline: GPUComputePipeline;
   /** The shader's `struct Params` as read from this variant's source (undefined: no uniforms). */
@@ -24,9 +31,9 @@ export class PipelineCache {
     const key = `${shader}:${entryPoint}|${definesKey(defines)}`;
     const hit = this.pipelines.get(key);
     if (hit) return hit;
-    const source = shaderSources[shader];
+    const source = allSources[shader];
     if (source === undefined) throw new Error(`unknown shader "${shader}" (is it in shaders/ and was gen:shaders run?)`);
-    const code = preprocessWgsl(source, defines);
+    const code = preprocessWgsl(source, defines, allSources);
     const module = this.device.createShaderModule({ code, label: key });
     // An explicit layout read from the declarations: 'auto' would drop bindings a variant does not
     // use, and then the same binding list could not serve every variant of a shader.

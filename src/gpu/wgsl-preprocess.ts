@@ -1,7 +1,9 @@
 /**
- * A tiny preprocessor for WGSL sources: `#if NAME`, `#if !NAME`, `#elif NAME`, `#else`, `#endif`
- * on their own lines, and `{{NAME}}` substitution. Defines hold compile-time facts only (dtype,
- * vector width, flags, tile sizes), never shapes: shapes travel in uniforms.
+ * A tiny preprocessor for WGSL sources: `#include "lib/name.wgsl"` (the WGSL shared by several
+ * shaders, from shaders/lib/), `#if NAME`, `#if !NAME`, `#elif NAME`, `#else`, `#endif` on their own
+ * lines, and `{{NAME}}` substitution. Includes are expanded first, so an included file may use
+ * `#if` and `{{NAME}}` too. Defines hold compile-time facts only (dtype, vector width, flags, tile
+ * sizes), never shapes: shapes travel in uniforms.
  */
 export type Defines = Readonly<Record<string, string | number | boolean>>;
 
@@ -13,7 +15,20 @@ function truthy(defines: Defines, expr: string): boolean {
   return neg ? !on : on;
 }
 
-export function preprocessWgsl(source: string, defines: Defines): string {
+/** Expand `#include "path.wgsl"` lines from `sources` (keyed by path without .wgsl), each file once per shader. */
+export function expandIncludes(source: string, sources: Readonly<Record<string, string>>, seen = new Set<string>()): string {
+  return source.replace(/^[ \t]*#include\s+"([^"]+)\.wgsl"[ \t]*$/gm, (_, name: string) => {
+    const text = sources[name];
+    if (text === undefined) throw new Error(`wgsl: #include "${name}.wgsl" is not in shaders/ (was gen:shaders run?)`);
+    if (seen.has(name)) return `// (${name}.wgsl already included)`;
+    seen.add(name);
+    return expandIncludes(text, sources, seen);
+  });
+}
+
+export function preprocessWgsl(source: string, defines: Defines, sources?: Readonly<Record<string, string>>): string {
+  if (sources) source = expandIncludes(source, sources);
+  else if (/^[ \t]*#include\b/m.test(source)) throw new Error('wgsl: #include needs the shader sources');
   const out: string[] = [];
   // Each frame: [anyBranchTaken, currentBranchActive, parentActive]
   const stack: Array<[boolean, boolean, boolean]> = [];
