@@ -167,3 +167,17 @@ test('cancelling mid-run, then generating again, works', async ({ page }) => {
   expect(await waitState(page, ['done', 'cancelled'])).toBe('done');
   expect((await demo(page)).result!.codes).toEqual(c.scales);
 });
+
+test('the prompt shows its tokens, the limit and unknown words as it is typed; the header says what the model is', async ({ page }) => {
+  test.setTimeout(300_000);
+  requireModel();
+  await page.goto('/');
+  await expect(page.locator('#model-about')).toContainText('parameters', { timeout: 240_000 });
+  await page.fill('#prompt', 'a photorealistic astronaut riding a horse');
+  await expect(page.locator('#prompt-info')).toContainText(/\d+ of 16 prompt tokens/);
+  await expect(page.locator('#prompt-info')).toContainText(/not in the model's vocabulary: photorealistic, astronaut, riding$/);
+  await page.fill('#prompt', Array.from({ length: 20 }, () => 'red').join(' '));
+  await expect(page.locator('#prompt-info')).toContainText('20 of 16 prompt tokens — too long');
+  await expect(page.locator('#prompt-info')).toHaveClass(/over/);
+  expect(await page.locator('#prompt').getAttribute('maxlength')).toBeNull();
+});

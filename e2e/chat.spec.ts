@@ -116,3 +116,44 @@ test('a file that is not an image is refused with a reason and nothing is lost',
   await page.setInputFiles('#file', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('garbage') });
   await expect(page.locator('#notice')).toContainText('could not be decoded');
 });
+
+test('a conversation three times longer than the context keeps working: each drop is announced, no reply passes the context', async ({ page }) => {
+  test.setTimeout(600_000);
+  await open(page);
+  const info = (await state(page)) as ChatPageState & { info: { contextLength: number } };
+  const contextLength = info.info.contextLength;
+  // Drawing turns (about 200 tokens each) until the whole conversation is three contexts long.
+  let whole = 0;
+  let turn = 0;
+  let drops = 0;
+  while (whole < 3 * contextLength) {
+    expect(turn, 'turns needed').toBeLessThan(20);
+    await say(page, turn % 2 ? 'now make it blue' : 'draw a small red circle at the top left on a white background', turn);
+    const s = (await settled(page)) as ChatPageState & { lastReply: { contextTokens: number; contextLength: number; dropped?: { tokensBefore: number; tokensAfter: number } } };
+    const r = s.lastReply;
+    expect(r.contextTokens, `turn ${turn}: the engine's own accounting`).toBeLessThanOrEqual(r.contextLength);
+    expect(r.message.parts.length, `turn ${turn} got a reply`).toBeGreaterThan(0);
+    const bubble = page.locator('.msg.assistant').last();
+    if (r.dropped) {
+      drops++;
+      expect(s.events[0], 'the drop comes before the reply').toBe('context');
+      await expect(bubble.locator('.note')).toContainText('Left out');
+    } else await expect(bubble.locator('.note', { hasText: 'Left out' })).toHaveCount(0);
+    whole = r.dropped ? r.dropped.tokensBefore + (r.contextTokens - r.dropped.tokensAfter) : r.contextTokens;
+    turn++;
+  }
+  expect(drops, 'turns were left out').toBeGreaterThan(0);
+});
+
+test('the message box shows context tokens, the limit and unknown words before sending; the header says what the model is', async ({ page }) => {
+  await open(page);
+  await expect(page.locator('#model-about')).toContainText('parameters');
+  await expect(page.locator('#model-about summary')).toContainText('words it knows');
+  await page.fill('#input', 'a photorealistic astronaut riding a red horse');
+  await expect(page.locator('#input-info')).toContainText(/\d+ of 512 context tokens/);
+  await expect(page.locator('#input-info')).toContainText(/not in the model's vocabulary: photorealistic, astronaut, riding$/);
+  await page.fill('#input', 'draw a red circle');
+  await expect(page.locator('#input-info')).not.toContainText('vocabulary');
+  // Long text is never cut silently: the box has no length limit, the count says what the model gets.
+  expect(await page.locator('#input').getAttribute('maxlength')).toBeNull();
+});

@@ -105,3 +105,40 @@ test('cli: a converted VAR (random-init depth 2 through tools/convert_var.py) re
   expect(prompt.stderr).toContain('classLabel');
   rmSync(dir, { recursive: true });
 });
+
+test('cli: chat runs a conversation in order and writes the transcript and images; bad attachments and usage are refused', async () => {
+  test.setTimeout(600_000);
+  requireModel();
+  const caption = JSON.parse(readFileSync(join(GOLDEN_DIR, 'chat_caption.json'), 'utf8')) as { text: string; options: { seed: number } };
+  const draw = JSON.parse(readFileSync(join(GOLDEN_DIR, 'chat_draw.json'), 'utf8')) as { text: string; images: number[][][]; options: { seed: number }; messages: Array<{ parts: Array<{ text?: string }> }> };
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-chat-'));
+  const model = MODEL_DIR !== DEFAULT_MODEL_DIR ? ['--model', MODEL_DIR] : [];
+  try {
+    // Turn 1 is the caption golden (an attached image and its question, seed s); turn 2 asks for a drawing.
+    const question = 'what is in this image ?';
+    const drawText = draw.messages[0].parts.find((p) => p.text)!.text!;
+    const r = await cli(['chat', ...model, '--out', dir, '--seed', String(caption.options.seed), '--attach', `1:${join(GOLDEN_DIR, 'caption_input.png')}`, question, drawText]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(readFileSync(join(dir, 'transcript.json'), 'utf8')) as { turns: Array<{ user: string; reply: { text: string; images: string[] }; context: { tokens: number; length: number } }> };
+    expect(t.turns.map((x) => x.user)).toEqual([question, drawText]);
+    expect(t.turns[0].reply.text).toBe(caption.text);
+    expect(t.turns[0].reply.images).toEqual([]);
+    for (const x of t.turns) expect(x.context.tokens).toBeLessThanOrEqual(x.context.length);
+    for (const name of t.turns.flatMap((x) => x.reply.images)) {
+      expect(name).toMatch(/^turn-\d+-image-\d+\.png$/);
+      const png = decodePng(readFileSync(join(dir, name)));
+      expect(png.width).toBeGreaterThan(0);
+    }
+    const bad = await cli(['chat', '--out', dir, '--attach', `1:${join(REPO, 'README.md')}`, 'hi']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Cannot read');
+    const badTurn = await cli(['chat', '--out', dir, '--attach', `3:${join(GOLDEN_DIR, 'caption_input.png')}`, 'hi']);
+    expect(badTurn.code).toBe(64);
+    expect(badTurn.stderr).toContain('--attach takes <turn>:<file> with turn in 1..1');
+    const noOut = await cli(['chat', 'hi']);
+    expect(noOut.code).toBe(64);
+    expect(noOut.stderr).toContain('--out <dir> is required');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -55,7 +55,49 @@ await check('a chat image of the wrong size is InvalidImageError', InvalidImageE
 );
 const long: ChatMessage[] = Array.from({ length: 120 }, (_, i) => (i % 2 ? { role: 'assistant', parts: [{ type: 'text', text: 'a red circle' }] } : ask('draw a red circle')));
 long.push(ask('now make it blue'));
-await check('a conversation longer than the context is ContextTooLongError', ContextTooLongError, () => engine.chat(long));
+{
+  // Longer than the context: the oldest turns are left out (announced first), and the reply stays inside the context.
+  const events: string[] = [];
+  const r = await engine.chat(long, { seed: 2, maxNewTokens: 6 }, (e) => events.push(e.type));
+  const d = r.dropped;
+  const ok =
+    !!d && events[0] === 'context' && d.turns[0] === 0 && !d.turns.includes(60) && d.tokensBefore > r.contextLength &&
+    d.tokensAfter < r.contextLength && r.contextTokens <= r.contextLength && d.messages.length === 2 * d.turns.length;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} a conversation longer than the context leaves out its oldest turns (${d?.turns.length} of 61 dropped, ${d?.tokensBefore} → ${d?.tokensAfter} tokens, reply at ${r.contextTokens}/${r.contextLength})`);
+  ok ? passed++ : failed++;
+}
+{
+  // A conversation three times longer than the context, made of the model's own replies: every turn
+  // gets a reply, each drop is announced before the reply, and no reply runs past the context
+  // (the engine's own accounting: contextTokens ≤ contextLength).
+  const prompts = ['draw a small red circle at the top left on a white background', 'now make it blue', 'what is in this image ?', 'draw a large green square in the center on a black background'];
+  const conv: ChatMessage[] = [];
+  let whole = 0;
+  let turns = 0;
+  let drops = 0;
+  const problems: string[] = [];
+  let ctxLen = 512;
+  while (whole < 3 * ctxLen && turns < 30) {
+    conv.push(ask(prompts[turns % prompts.length]));
+    const seen: string[] = [];
+    const r = await engine.chat(conv, { seed: turns, maxNewTokens: 48 }, (e) => seen.push(e.type));
+    ctxLen = r.contextLength;
+    if (r.contextTokens > r.contextLength) problems.push(`turn ${turns}: ${r.contextTokens} > ${r.contextLength} tokens`);
+    if (r.dropped && seen[0] !== 'context') problems.push(`turn ${turns}: a drop was not announced first`);
+    if (!r.dropped && seen.includes('context')) problems.push(`turn ${turns}: a 'context' event without a drop`);
+    if (!r.message.parts.length) problems.push(`turn ${turns}: no reply (${r.stopReason})`);
+    if (r.dropped) drops++;
+    // The whole conversation's tokens: what was left out plus what the model read and wrote.
+    whole = r.dropped ? r.dropped.tokensBefore + (r.contextTokens - r.dropped.tokensAfter) : r.contextTokens;
+    conv.push(r.message);
+    turns++;
+  }
+  if (whole < 3 * ctxLen) problems.push(`only ${whole} tokens after ${turns} turns`);
+  if (!drops) problems.push('no turn was ever dropped');
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} a conversation 3× longer than the context keeps working (${turns} turns, ${whole} tokens, ${drops} replies with older turns left out)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
+  problems.length ? failed++ : passed++;
+}
+await check('one message longer than the context is ContextTooLongError', ContextTooLongError, () => engine.chat([ask(Array.from({ length: 600 }, () => 'red').join(' '))]));
 await check('a conversation that does not end with the user is InvalidOptionError', InvalidOptionError, () => engine.chat([ask('hi'), { role: 'assistant', parts: [] }]));
 {
   const stop = new AbortController();

@@ -281,6 +281,13 @@ export class UsageError extends NextscaleError {
   }
 }
 
+/** The CLI was pointed at a folder that holds no model (or the bundled model was never exported). */
+export class LocalModelError extends NextscaleError {
+  constructor(detail: string) {
+    super('E_LOCAL_MODEL', detail);
+  }
+}
+
 /** A WGSL kernel's uniform record does not match its `Params` struct (a programming error, caught before dispatch). */
 export class UniformLayoutError extends NextscaleError {
   constructor(shader: string, detail: string) {

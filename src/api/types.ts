@@ -46,6 +46,14 @@ export interface ModelInfo {
   canSeeImages: boolean;
   /** Longest conversation, in tokens, that chat() accepts. */
   contextLength: number;
+  /** Most tokens an image prompt may take (0 for class-conditional models). */
+  maxPromptTokens: number;
+  /** What the model is, in one line (config.json "description", or one made from its config). */
+  description: string;
+  /** Parameters in its weights. */
+  parameters: number;
+  /** The words its text tokenizer knows (text-conditioned models). */
+  vocabulary?: string[];
   sampling: SamplingDefaults;
   /** VAR: the names of the class labels (ImageNet order), when the converter had them. */
   classNames?: string[];
@@ -147,7 +155,23 @@ export interface ChatOptions extends Partial<SamplingDefaults> {
 }
 
 /** Streamed while a reply forms: text deltas, and for each image in the reply its scales then the final image. */
+/**
+ * Turns the engine left out because the conversation no longer fit the model's context (the policy
+ * in the README, "Chat"): the oldest first, never the turn being answered or the latest image.
+ */
+export interface DroppedTurns {
+  /** 0-based indices of the dropped turns (a turn: a user message and the reply after it). */
+  turns: number[];
+  /** Indices of the dropped messages in the `messages` given to chat(). */
+  messages: number[];
+  /** Tokens of the whole conversation, and of what the model read instead. */
+  tokensBefore: number;
+  tokensAfter: number;
+  contextLength: number;
+}
+
 export type ChatEvent =
+  | { type: 'context'; dropped: DroppedTurns }
   | { type: 'text'; text: string }
   | { type: 'image-start'; part: number }
   | { type: 'image-scale'; part: number; scale: ScaleEvent }
@@ -157,9 +181,21 @@ export interface ChatReply {
   message: ChatMessage;
   /** 'eos': the model ended its turn; 'max-tokens': maxNewTokens or the context ran out; 'cancelled': aborted. */
   stopReason: 'eos' | 'max-tokens' | 'cancelled';
-  /** Tokens in the whole conversation after this reply, and the model's context length. */
+  /** Tokens in the context after this reply (what the model read, plus the reply), and the model's context length. */
   contextTokens: number;
   contextLength: number;
+  /** Present when older turns were left out to fit the context (also streamed first as a 'context' event). */
+  dropped?: DroppedTurns;
+}
+
+/** How the loaded model reads a piece of text, for token counters and vocabulary notices. */
+export interface TextCheck {
+  /** Tokens it takes: the prompt's, or the whole conversation's. */
+  tokens: number;
+  /** The most it may take: the model's prompt limit, or its context length. */
+  limit: number;
+  /** Words the model does not know (it reads each as its unknown token), each once, in order. */
+  unknown: string[];
 }
 
 /** The engine interface, shared by the in-thread engine and the worker client. */
@@ -168,6 +204,11 @@ export interface Engine {
   generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult>;
   /** The assistant's next message after `messages` (the last one is the user's), streamed through onEvent. */
   chat(messages: ChatMessage[], opts?: ChatOptions, onEvent?: (e: ChatEvent) => void): Promise<ChatReply>;
+  /**
+   * Tokens, limit and unknown words of an image prompt, or of a conversation (tokens of the whole
+   * conversation, unknown words of its last message). Cheap: no GPU work.
+   */
+  checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck>;
   listCachedModels(): Promise<CachedModel[]>;
   deleteCachedModel(id: string): Promise<void>;
   /** Free every GPU resource; the engine can load a model again afterwards. */

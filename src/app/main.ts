@@ -11,6 +11,8 @@ import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../api/e
 import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../api/types';
 import { formatMs, randomSeed } from './format';
 import { addScale, clearOutput, renderCache, renderClassNames, setState, setStatus, showClassName, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
+import { renderModelAbout } from '../lib/model-about';
+import { watchText } from '../lib/text-check';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
 /** Where the model comes from: a folder URL, or files the user picked (named by their folder). */
@@ -54,8 +56,15 @@ function fail(e: unknown): void {
   setState('error');
 }
 
+// Tokens, the limit and unknown words under the prompt, as the user types (text-conditioned models only).
+const refreshPromptInfo = watchText(ui.prompt, ui.promptInfo, 'prompt', (text) =>
+  engine && demo.info?.conditioning === 'text' && text.trim() ? engine.checkText({ prompt: text }) : undefined,
+);
+
 function applyModelInfo(info: ModelInfo): void {
   ui.modelName.textContent = `${info.name} · ${info.imageSize}×${info.imageSize} · ${info.scales.length} scales`;
+  renderModelAbout(ui.modelAbout, info);
+  refreshPromptInfo();
   ui.cfg.value = String(info.sampling.cfg);
   ui.topK.value = String(info.sampling.topK);
   ui.topP.value = String(info.sampling.topP);

@@ -32,6 +32,8 @@ export const ui = {
   generate: $<HTMLButtonElement>('generate'),
   cancel: $<HTMLButtonElement>('cancel'),
   modelName: $<HTMLElement>('model-name'),
+  modelAbout: $<HTMLElement>('model-about'),
+  promptInfo: $<HTMLElement>('prompt-info'),
   progress: $<HTMLProgressElement>('progress'),
   progressText: $<HTMLElement>('progress-text'),
   status: $<HTMLElement>('status'),

@@ -7,6 +7,7 @@ export const USAGE = `nextscale — next-scale image generation on WebGPU (Node,
 Usage:
   nextscale generate --prompt "<text>" --out <file.png> [options]
   nextscale caption --image <file.png> [--model <dir|url>] [--seed <n>] [--question "<text>"]
+  nextscale chat --out <dir> [--model <dir|url>] [--seed <n>] [--attach <turn>:<file>]… "<message 1>" "<message 2>" …
   nextscale --help
 
 Options for generate:
@@ -28,6 +29,14 @@ Options for caption (what the chat model says about an image; printed to stdout)
   --image <file.png>  the image (8-bit PNG); center-cropped and resized to the model's input size
   --question <text>   what to ask (default: "what is in this image ?")
   --model, --seed, --temperature, --quiet as above (--temperature applies to the words, default greedy)
+
+Options for chat (the messages are sent in order as one conversation; the transcript and images go to --out):
+  --out <dir>         writes <dir>/transcript.json and <dir>/turn-<t>-image-<i>.png
+  --attach <t>:<file> attach an image (PNG, JPEG, WebP or GIF) to message t (1-based); repeatable
+  --seed <n>          u32 seed of the first reply; reply t uses seed n + t − 1 (default: random)
+  --device <d>        auto (default) or webgpu
+  --model, --temperature, --quiet as above. Older turns that no longer fit the model's context are
+  left out (the README's context policy); each time, a line on stderr says which.
 
 Exit codes: 0 ok, 1 error, 2 no WebGPU (the message says what to install), 64 bad usage, 130 interrupted.
 
@@ -62,7 +71,23 @@ export interface CaptionArgs {
 
 export const DEFAULT_QUESTION = 'what is in this image ?';
 
-export type CliArgs = GenerateArgs | CaptionArgs | { command: 'help' };
+export interface ChatArgs {
+  command: 'chat';
+  model?: string;
+  seed?: number;
+  temperature?: number;
+  device: 'auto' | 'webgpu';
+  /** Images attached to messages: turn is 1-based. */
+  attach: Array<{ turn: number; file: string }>;
+  out: string;
+  messages: string[];
+  quiet: boolean;
+}
+
+export type CliArgs = GenerateArgs | CaptionArgs | ChatArgs | { command: 'help' };
+
+/** The backends `--device` names. Only WebGPU exists so far; the CPU (wasm) backend is its own issue. */
+export const DEVICES = ['auto', 'webgpu'] as const;
 
 function num(name: string, v: string | undefined, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
   if (v === undefined) return undefined;
@@ -98,6 +123,8 @@ export function parseCli(argv: string[]): CliArgs {
         quiet: { type: 'boolean', short: 'q' },
         image: { type: 'string' },
         question: { type: 'string' },
+        attach: { type: 'string', multiple: true },
+        device: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -119,7 +146,8 @@ export function parseCli(argv: string[]): CliArgs {
       quiet: !!v.quiet,
     };
   }
-  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate or caption)');
+  if (positionals[0] === 'chat') return chatArgs(v, positionals.slice(1));
+  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate, caption or chat)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a prompt with spaces)`);
   if (!v.out) throw new UsageError('--out <file.png> is required');
   if (v.prompt === undefined && v.class === undefined) throw new UsageError('give --prompt "<text>" (or --class <0-999> for class-conditioned models)');
@@ -137,6 +165,32 @@ export function parseCli(argv: string[]): CliArgs {
     out: v.out,
     tokens: v.tokens,
     previews: v.previews,
+    quiet: !!v.quiet,
+  };
+}
+
+function chatArgs(v: Record<string, string | boolean | string[] | undefined>, messages: string[]): ChatArgs {
+  if (!v.out || typeof v.out !== 'string') throw new UsageError('--out <dir> is required (the transcript and images are written there)');
+  if (!messages.length) throw new UsageError('give at least one message, e.g. nextscale chat --out chat/ "draw a red circle"');
+  const device = (v.device ?? 'auto') as string;
+  if (!(DEVICES as readonly string[]).includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}; got "${device}"`);
+  const attach = ((v.attach as string[] | undefined) ?? []).map((a) => {
+    const m = /^(\d+):(.+)$/.exec(a);
+    const turn = m ? Number(m[1]) : NaN;
+    if (!m || !Number.isInteger(turn) || turn < 1 || turn > messages.length) {
+      throw new UsageError(`--attach takes <turn>:<file> with turn in 1..${messages.length} (the messages given); got "${a}"`);
+    }
+    return { turn, file: m[2] };
+  });
+  return {
+    command: 'chat',
+    model: v.model as string | undefined,
+    seed: num('seed', v.seed as string | undefined, { integer: true, min: 0, max: 0xffffffff }),
+    temperature: num('temperature', v.temperature as string | undefined, { min: 0 }),
+    device: device as ChatArgs['device'],
+    attach,
+    out: v.out,
+    messages,
     quiet: !!v.quiet,
   };
 }

@@ -2,72 +2,25 @@
  * `nextscale` in Node: the same InThreadEngine as the browser, on Dawn through the npm "webgpu"
  * package (SwiftShader on Linux machines without a GPU). Started by bin/nextscale.mjs through tsx.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InThreadEngine } from '../engine/engine';
-import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../api/errors';
-import type { GenerateImageOptions, LoadProgress, ModelInfo, ScaleEvent } from '../api/types';
-import { createNodeGpu } from '../gpu/node-gpu';
-import { UsageError } from '../api/errors';
+import { CancelledError, NextscaleError, UsageError, WebGPUUnavailableError } from '../api/errors';
+import type { GenerateImageOptions, ScaleEvent } from '../api/types';
 import { parseCli, USAGE, type CaptionArgs, type GenerateArgs } from './args';
-import { createFileFetch } from './file-fetch';
-import { decodePng, encodePng } from './png';
+import { encodePng } from './png';
 import { fitSquare } from '../formats/image-fit';
+import { openEngine } from './open-engine';
+import { readImageFile } from './image-file';
+import { chatCommand } from './chat';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_MODEL_DIR = join(REPO, 'models', 'nextscale-tiny');
-
-/** Thrown for problems the CLI itself finds (a missing folder); printed like a typed error. */
-class CliError extends Error {}
-
-/** A URL for the store: http(s) as given, a directory as a file: URL ending in '/'. */
-export function modelLocation(model: string | undefined): string {
-  if (model && /^https?:\/\//i.test(model)) return model.endsWith('/') ? model : `${model}/`;
-  const dir = resolve(model ?? DEFAULT_MODEL_DIR);
-  if (!existsSync(join(dir, 'manifest.json'))) {
-    throw new CliError(
-      model === undefined
-        ? `The bundled model is missing: ${dir} has no manifest.json. Export it (python3 tools/export.py, see the README) or pass --model <dir|url>.`
-        : `No model at ${dir}: the folder has no manifest.json. Pass a model folder (config.json, *.safetensors, manifest.json) or its URL.`,
-    );
-  }
-  return pathToFileURL(dir).href + '/';
-}
-
-function mb(n: number): string {
-  return `${(n / 2 ** 20).toFixed(1)} MB`;
-}
-
-/** An engine with the model at `model` loaded (Node, WebGPU through Dawn, files read from disk). */
-async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
-  const location = modelLocation(model);
-  // Dawn's Vulkan loader complains on stderr without one; it only needs a writable directory.
-  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
-  const gpu = await createNodeGpu();
-  const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: createFileFetch() });
-  try {
-    let last: LoadProgress | undefined;
-    const info = await engine.loadModel(location, { signal, warmUp: false, onProgress: (p) => (last = p.totalBytes ? p : last ?? p) });
-    log(`model ${info.name} (${info.imageSize}×${info.imageSize}, scales ${info.scales.join(',')}) from ${location}${last ? `, ${mb(last.totalBytes)}` : ''}`);
-    return { engine, info };
-  } catch (e) {
-    await engine.dispose().catch(() => {});
-    throw e;
-  }
-}
+export { DEFAULT_MODEL_DIR, modelLocation } from './open-engine';
 
 async function caption(a: CaptionArgs, signal: AbortSignal): Promise<void> {
   const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  let png;
-  try {
-    png = decodePng(readFileSync(a.image));
-  } catch (e) {
-    throw new CliError(`Cannot read ${a.image} as an image: ${(e as Error).message}. Give an 8-bit PNG.`);
-  }
+  const png = await readImageFile(a.image);
   const { engine, info } = await openEngine(a.model, signal, log);
   try {
-    const image = fitSquare({ width: png.width, height: png.height, data: new Uint8ClampedArray(png.data) }, info.imageSize);
+    const image = fitSquare(png, info.imageSize);
     const seed = a.seed ?? 0;
     const r = await engine.chat([{ role: 'user', parts: [{ type: 'image', image }, { type: 'text', text: a.question }] }], { seed, temperature: a.temperature, signal });
     if (r.stopReason === 'cancelled') throw new CancelledError('Captioning');
@@ -125,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.command === 'caption') await caption(args, controller.signal);
+    else if (args.command === 'chat') return await chatCommand(args, controller.signal);
     else await generate(args, controller.signal);
     return 0;
   } catch (e) {
@@ -137,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.NEXTSCALE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     if (e instanceof WebGPUUnavailableError) return 2;
     if (e instanceof CancelledError) return 130;
-    if (e instanceof NextscaleError || e instanceof CliError) return 1;
+    if (e instanceof NextscaleError) return 1;
     if (!process.env.NEXTSCALE_DEBUG && e instanceof Error && e.stack) process.stderr.write('(set NEXTSCALE_DEBUG=1 for the stack trace)\n');
     return 1;
   } finally {

@@ -9,6 +9,8 @@ import { chat } from '../lib/api';
 import { loadShared, resolveModel } from '../lib/shared';
 import { imageFromFile } from '../lib/image-file';
 import { warnUnknownAttributes } from './attributes';
+import { describeDropped } from '../lib/context-notice';
+import { watchText } from '../lib/text-check';
 
 const STYLE = `
 :host { display: flex; flex-direction: column; gap: 6px; width: 360px; height: 420px; font: 14px/1.4 system-ui, sans-serif; border: 1px solid #8884; border-radius: 8px; padding: 8px; box-sizing: border-box; }
@@ -21,6 +23,9 @@ input[type=text] { flex: 1; min-width: 0; font: inherit; padding: 4px 6px; }
 button { font: inherit; }
 .status { font-size: 12px; color: #777; min-height: 1.2em; margin: 0; }
 .status.error { color: #b3261e; }
+.note { display: block; font-size: 12px; color: #777; }
+.hint { font-size: 12px; color: #777; min-height: 1.2em; margin: 0; }
+.hint.over { color: #b3261e; }
 `;
 
 export class NextscaleChatElement extends HTMLElement {
@@ -57,12 +62,26 @@ export class NextscaleChatElement extends HTMLElement {
     form.append(this.input, this.file, attach, this.stopBtn, send);
     this.statusEl = document.createElement('p');
     this.statusEl.className = 'status';
-    root.append(style, this.log, this.statusEl, form);
+    const info = document.createElement('p');
+    info.className = 'hint';
+    info.setAttribute('aria-live', 'polite');
+    root.append(style, this.log, this.statusEl, form, info);
+    // Context tokens with the message being typed, and its unknown words, before anything is sent.
+    this.refreshInfo = watchText(this.input, info, 'conversation', (text) =>
+      text.trim() || this.pending.length ? this.draftCheck(text) : undefined,
+    );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.send();
     });
     this.file.addEventListener('change', () => void this.attach(this.file.files?.[0]));
+  }
+
+  private refreshInfo: () => void;
+
+  private async draftCheck(text: string) {
+    const { engine } = await loadShared(resolveModel(this.getAttribute('model')));
+    return engine.checkText({ messages: [...this.messages, { role: 'user', parts: [...this.pending, { type: 'text', text }] }] });
   }
 
   connectedCallback(): void {
@@ -86,6 +105,7 @@ export class NextscaleChatElement extends HTMLElement {
       if (!info.canSeeImages) return this.status(`The model "${info.name}" cannot read images.`, true);
       this.pending.push({ type: 'image', image: await imageFromFile(f, info.imageSize) });
       this.status(`${this.pending.length} image(s) attached.`);
+      this.refreshInfo();
     } catch (e) {
       this.status((e as Error).message, true);
     }
@@ -104,6 +124,7 @@ export class NextscaleChatElement extends HTMLElement {
     const user: ChatMessage = { role: 'user', parts: [...this.pending, ...(text ? [{ type: 'text' as const, text }] : [])] };
     this.pending = [];
     this.input.value = '';
+    this.refreshInfo();
     const ub = this.bubble('user');
     for (const p of user.parts) p.type === 'text' ? ub.append(p.text) : ub.append(canvasOf(p.image));
     this.messages.push(user);
@@ -115,7 +136,12 @@ export class NextscaleChatElement extends HTMLElement {
     try {
       const stream = chat(this.messages, { model: this.getAttribute('model') ?? undefined, signal: run.signal, maxNewTokens: 128 });
       for await (const e of stream) {
-        if (e.type === 'text') ab.append(e.text);
+        if (e.type === 'context') {
+          const note = document.createElement('small');
+          note.className = 'note';
+          note.textContent = describeDropped(e.dropped);
+          ab.append(note);
+        } else if (e.type === 'text') ab.append(e.text);
         else if (e.type === 'image-start') canvases.set(e.part, ab.appendChild(document.createElement('canvas')));
         else if (e.type === 'image-scale' && e.scale.preview) drawRgba(canvases.get(e.part)!, e.scale.preview);
         else if (e.type === 'image') drawRgba(canvases.get(e.part)!, e.image);

@@ -7,9 +7,10 @@
 import type { Backend } from '../backends/backend';
 import type { ChatSteps, TokenOutputs } from '../models/chat-steps';
 import type { LoadedModel } from '../models/family';
-import type { ChatEvent, ChatMessage, ChatOptions, ChatPart, ChatReply, RgbaImage } from '../api/types';
+import type { DroppedTurns, ChatEvent, ChatMessage, ChatOptions, ChatPart, ChatReply, RgbaImage } from '../api/types';
 import { CancelledError, ContextTooLongError, ImageInputUnsupportedError, InvalidOptionError, UnsupportedTaskError } from '../api/errors';
 import { chatSampling } from './sampling-options';
+import { fitConversation } from './context-policy';
 import { driveScales } from './scale-driver';
 
 /** For goldens: every drawn token id; the first `captureLogits` candidate logits of every text step and of every scale's cond rows. */
@@ -20,37 +21,42 @@ export interface ChatCapture {
   images?: Float32Array[][];
 }
 
-export async function runChat<W, O>(backend: Backend<W, O>, model: LoadedModel, messages: ChatMessage[], opts: ChatOptions, onEvent?: (e: ChatEvent) => void, capture?: ChatCapture): Promise<ChatReply> {
+export async function runChat<W, O>(backend: Backend<W, O>, model: LoadedModel<W, O>, messages: ChatMessage[], opts: ChatOptions, onEvent?: (e: ChatEvent) => void, capture?: ChatCapture): Promise<ChatReply> {
   if (!model.chat) throw new UnsupportedTaskError(model.info.name, 'chat', 'It is an image generator: call generateImage().');
   if (!messages.length || messages[messages.length - 1].role !== 'user') {
     throw new InvalidOptionError('messages', `${messages.length} messages`, 'a conversation that ends with a user message');
   }
   const { image, textTemperature } = chatSampling(opts, model.sampling);
-  const encoded = await encodeImages(backend, model, messages);
-  const steps = model.chat(encoded, image, textTemperature) as unknown as ChatSteps<W, O>;
+  const fitted: { messages: ChatMessage[]; dropped?: DroppedTurns } = model.chatTokens
+    ? fitConversation(messages, { contextLength: model.info.contextLength, tokens: model.chatTokens, imageTokens: model.imageTokens ?? 0 })
+    : { messages };
+  if (fitted.dropped) onEvent?.({ type: 'context', dropped: fitted.dropped });
+  const encoded = await encodeImages(backend, model, fitted.messages);
+  const steps = model.chat(encoded, image, textTemperature);
   try {
     const ctx = steps.contextLength;
     // The reply needs room for at least one token after the prompt.
     if (steps.promptTokens + 1 > ctx) throw new ContextTooLongError(steps.promptTokens + 1, ctx);
     const maxNew = Math.min(opts.maxNewTokens ?? Infinity, ctx - steps.promptTokens);
     if (!(maxNew >= 1)) throw new InvalidOptionError('maxNewTokens', opts.maxNewTokens, 'an integer ≥ 1');
-    return await reply(backend, steps, maxNew, opts, onEvent, capture);
+    const r = await reply(backend, steps, maxNew, opts, onEvent, capture);
+    return fitted.dropped ? { ...r, dropped: fitted.dropped } : r;
   } finally {
     steps.release();
   }
 }
 
 /** The per-scale codes (row-major) of an image in the model's input size, through its image encoder (one backend step). */
-export async function encodeImage<W, O>(backend: Backend<W, O>, model: LoadedModel, image: RgbaImage): Promise<number[][]> {
+export async function encodeImage<W, O>(backend: Backend<W, O>, model: LoadedModel<W, O>, image: RgbaImage): Promise<number[][]> {
   if (!model.encodeImage) throw new ImageInputUnsupportedError(model.info.name);
   const work = backend.begin('encode-image');
-  const enc = model.encodeImage(work as never, image);
-  const got = await backend.run(work, { codes: enc.codes as unknown as O });
+  const enc = model.encodeImage(work, image);
+  const got = await backend.run(work, { codes: enc.codes });
   return enc.split(got.codes);
 }
 
 /** User images become codes (one backend step each); assistant images already carry theirs. */
-async function encodeImages<W, O>(backend: Backend<W, O>, model: LoadedModel, messages: ChatMessage[]): Promise<ChatMessage[]> {
+async function encodeImages<W, O>(backend: Backend<W, O>, model: LoadedModel<W, O>, messages: ChatMessage[]): Promise<ChatMessage[]> {
   const out: ChatMessage[] = [];
   for (const msg of messages) {
     const parts: ChatPart[] = [];

@@ -12,7 +12,7 @@ import { resolveModelUrl } from '../store/model-url';
 import { WebGpuBackend } from '../backends/webgpu/backend';
 import { familyOf } from '../models/registry';
 import type { LoadedModel } from '../models/family';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { CancelledError, DeviceLostError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, throwIfAborted } from '../api/errors';
 import { driveScales } from './scale-driver';
 import { runChat } from './chat-driver';
@@ -165,6 +165,18 @@ export class InThreadEngine implements Engine {
       }
       return runChat(await this.gpu(), m, messages, opts, onEvent);
     });
+  }
+
+  async checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck> {
+    const m = this.loaded();
+    if ('prompt' in input) {
+      if (!m.promptTokens) throw new UnsupportedTaskError(m.info.name, 'read text prompts', 'It is class-conditional: pick a class label instead.');
+      return { tokens: m.promptTokens(input.prompt), limit: m.info.maxPromptTokens, unknown: m.unknownWords?.(input.prompt) ?? [] };
+    }
+    if (!m.chatTokens) throw new UnsupportedTaskError(m.info.name, 'chat', 'It is an image generator: call generateImage().');
+    const lastUser = [...input.messages].reverse().find((x) => x.role === 'user');
+    const text = lastUser?.parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join(' ') ?? '';
+    return { tokens: m.chatTokens(input.messages), limit: m.info.contextLength, unknown: m.unknownWords?.(text) ?? [] };
   }
 
   listCachedModels(): Promise<CachedModel[]> {

@@ -13,8 +13,11 @@ import type { ImageSampling, ImageSteps } from './image-steps';
 
 export type { ImageSampling, ImageSteps } from './image-steps';
 
-/** What a loaded model of any family offers the engine. */
-export interface LoadedModel {
+/**
+ * What a loaded model of any family offers the engine. `Work` and `Output` are the backend's (see
+ * backends/backend.ts): the steps a model hands out are scheduled for the backend it was loaded on.
+ */
+export interface LoadedModel<Work = Recorder, Output = GpuOutput> {
   /** The family's part of ModelInfo (the engine adds id and cache state). */
   readonly info: Omit<ModelInfo, 'id' | 'cached' | 'note' | 'gpuBytes'>;
   /** The model's own sampling defaults (of images; text uses `textTemperature` when it has one). */
@@ -24,13 +27,19 @@ export interface LoadedModel {
    * The steps of one image for `opts` (its prompt or class label; the rest is resolved in `sampling`).
    * Throws the typed error of a request this model cannot take (empty prompt, bad class label, …).
    */
-  imageSteps(opts: GenerateImageOptions, sampling: ImageSampling): ImageSteps;
+  imageSteps(opts: GenerateImageOptions, sampling: ImageSampling): ImageSteps<Work, Output>;
   /** A small image whose generation compiles every pipeline a real one uses (run once after loading, with the model's sampling). */
-  warmUpSteps?(sampling: ImageSampling): ImageSteps;
+  warmUpSteps?(sampling: ImageSampling): ImageSteps<Work, Output>;
   /** Chat, for families that have it: the steps of one reply to `messages` (image parts already carry codes). */
-  chat?(messages: ChatMessage[], sampling: ImageSampling, textTemperature: number): ChatSteps;
+  chat?(messages: ChatMessage[], sampling: ImageSampling, textTemperature: number): ChatSteps<Work, Output>;
+  /** Text-conditioned models: the tokens of an image prompt, and the words of a text the tokenizer does not know. */
+  promptTokens?(text: string): number;
+  unknownWords?(text: string): string[];
+  /** Chat: the tokens a conversation takes in the context (image parts count whole, codes or not), and one image's. */
+  chatTokens?(messages: ChatMessage[]): number;
+  readonly imageTokens?: number;
   /** Image understanding: schedule the encoding of an RGBA image into per-scale codes (families with an image encoder). */
-  encodeImage?(work: Recorder, image: { width: number; height: number; data: Uint8ClampedArray }): { codes: GpuOutput; split(raw: ArrayBuffer): number[][] };
+  encodeImage?(work: Work, image: { width: number; height: number; data: Uint8ClampedArray }): { codes: Output; split(raw: ArrayBuffer): number[][] };
   destroy(): void;
 }
 

@@ -55,6 +55,13 @@ export class WeightSet {
     return [...this.byName.keys()];
   }
 
+  /** Parameters: the elements of every tensor (quantization scales included). */
+  get parameters(): number {
+    let n = 0;
+    for (const w of this.byName.values()) n += w.shape.reduce((a, d) => a * d, 1);
+    return n;
+  }
+
   /** Check a tensor's shape against what the config implies. */
   expectShape(name: string, shape: readonly number[]): GpuWeight {
     const w = this.get(name);

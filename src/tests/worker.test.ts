@@ -12,12 +12,12 @@ import { DownloadCancelledError, ModelNotFoundError } from '../api/errors';
 import * as allErrors from '../api/errors';
 import { NEXTSCALE_ERROR_NAMES } from '../api/error-registry';
 import { readFileSync } from 'node:fs';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 
 const SCALES = [1, 2, 4];
 const info: ModelInfo = {
   id: 'fake@0', name: 'fake', family: 'nextflow', imageSize: 4, scales: SCALES, conditioning: 'text', canCaption: false, canSeeImages: false, contextLength: 64,
-  sampling: { cfg: 2, topK: 20, topP: 0.9, temperature: 1 }, gpuBytes: 10, cached: true,
+  sampling: { cfg: 2, topK: 20, topP: 0.9, temperature: 1 }, gpuBytes: 10, cached: true, maxPromptTokens: 16, description: 'a fake', parameters: 10,
 };
 
 /** Emits one event per scale, each after a macrotask, and honours its signal between scales. */
@@ -63,6 +63,10 @@ class FakeEngine implements Engine {
       onEvent?.({ type: 'text', text: delta });
     }
     return { message: { role: 'assistant', parts: [{ type: 'text', text }] }, stopReason: 'eos', contextTokens: messages.length + words.length, contextLength: 64 };
+  }
+  async checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck> {
+    const text = 'prompt' in input ? input.prompt : JSON.stringify(input.messages);
+    return { tokens: text.split(' ').length, limit: 16, unknown: text.includes('astronaut') ? ['astronaut'] : [] };
   }
   async listCachedModels(): Promise<CachedModel[]> {
     return [{ id: 'fake@0', model: 'fake', baseUrl: 'http://x/', bytes: 123, files: 3, complete: true, storedAt: 1 }];

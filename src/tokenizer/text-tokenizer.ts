@@ -13,6 +13,10 @@ export interface TextTokenizer {
   /** Id of a special token such as "<boi>", or throws. */
   specialId(content: string): number;
   isSpecial(id: number): boolean;
+  /** The words of `text` the vocabulary does not hold (each once, in order): the model reads them as its unknown token. */
+  unknownWords(text: string): string[];
+  /** Every word of the vocabulary (specials left out), in id order. */
+  words(): string[];
   readonly vocabSize: number;
 }
 
@@ -103,5 +107,14 @@ export function loadTextTokenizer(json: unknown): TextTokenizer {
       return id;
     },
     isSpecial: (id) => specialIds.has(id),
+    unknownWords(text) {
+      const out: string[] = [];
+      for (const w of preTokenize(pre, normalize(normalizer, text))) {
+        const id = vocab.get(w);
+        if ((id === undefined || specialIds.has(id) || id === unk) && !out.includes(w)) out.push(w);
+      }
+      return out;
+    },
+    words: () => [...vocab.entries()].filter(([, id]) => !specialIds.has(id) && id !== unk).sort((a, b) => a[1] - b[1]).map(([w]) => w),
   };
 }

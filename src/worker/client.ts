@@ -4,7 +4,7 @@
  * and typed errors (rebuilt by class on this side), while every GPU dispatch stays off the main thread.
  */
 import { proxy, wrap, type Remote } from 'comlink';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent } from '../api/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { CancelledError, WorkerCrashedError } from '../api/errors';
 import { installErrorTransfer } from './errors';
 import { resolveModelUrl } from '../store/model-url';
@@ -53,6 +53,10 @@ export class WorkerEngine implements Engine {
     // A cancelled chat still resolves (with the partial reply); only a request cancelled before it
     // reached the worker throws.
     return this.call(signal, 'Chat', (id) => this.remote.chat(messages, rest, id, onEvent ? proxy(onEvent) : undefined));
+  }
+
+  checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck> {
+    return this.call(undefined, '', () => this.remote.checkText(input));
   }
 
   listCachedModels(): Promise<CachedModel[]> {

@@ -13,6 +13,9 @@ import { randomSeed } from '../format';
 import { archive, loadCurrent, newChat, saveCurrent, type StoredChat } from './history';
 import { imageFromFile } from '../../lib/image-file';
 import { Bubble, MessageList } from './messages';
+import { describeDropped } from '../../lib/context-notice';
+import { renderModelAbout } from '../../lib/model-about';
+import { watchText } from '../../lib/text-check';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
 const modelUrl = new URLSearchParams(location.search).get('model') || DEFAULT_MODEL;
@@ -40,6 +43,8 @@ const ui = {
   noticeText: $<HTMLElement>('notice-text'),
   noticeNewChat: $<HTMLButtonElement>('notice-new-chat'),
   modelName: $<HTMLElement>('model-name'),
+  modelAbout: $<HTMLElement>('model-about'),
+  inputInfo: $<HTMLElement>('input-info'),
   progress: $<HTMLProgressElement>('progress'),
   progressText: $<HTMLElement>('progress-text'),
   noWebGpu: $<HTMLElement>('no-webgpu'),
@@ -62,6 +67,17 @@ let engine: Engine | undefined;
 let info: ModelInfo | undefined;
 let chat: StoredChat = newChat();
 let pending: RgbaImage[] = [];
+
+/** The message being typed (with the images waiting to be sent) after the conversation so far. */
+function draftConversation(text: string): ChatMessage[] {
+  const parts: ChatPart[] = [...pending.map((image): ChatPart => ({ type: 'image', image })), { type: 'text', text }];
+  return [...chat.messages, { role: 'user', parts }];
+}
+
+// Context tokens with the draft, the limit, and unknown words of the draft, as the user types.
+const refreshInputInfo = watchText(ui.input, ui.inputInfo, 'conversation', (text) =>
+  engine && info && (text.trim() || pending.length) ? engine.checkText({ messages: draftConversation(text) }) : undefined,
+);
 let running: AbortController | undefined;
 
 function setState(s: State): void {
@@ -117,6 +133,7 @@ function renderPending(): void {
       return fig;
     }),
   );
+  refreshInputInfo();
 }
 
 async function addFiles(files: Iterable<File>): Promise<void> {
@@ -168,7 +185,8 @@ async function reply(): Promise<void> {
   page.events = [];
   const onEvent = (e: ChatEvent) => {
     page.events.push(e.type);
-    if (e.type === 'text') bubble.appendText(e.text);
+    if (e.type === 'context') bubble.note(describeDropped(e.dropped));
+    else if (e.type === 'text') bubble.appendText(e.text);
     else if (e.type === 'image-start') {
       canvases.set(e.part, bubble.newImage());
       status('Drawing…');
@@ -199,9 +217,8 @@ async function reply(): Promise<void> {
 function finishBubble(bubble: Bubble, r: ChatReply): void {
   if (r.stopReason === 'cancelled') bubble.note('Stopped — the reply so far is kept.');
   if (!r.message.parts.length && r.stopReason !== 'cancelled') bubble.note('(no reply)');
-  if (r.contextTokens >= r.contextLength - 8) {
-    bubble.note('The conversation has reached the model’s context.');
-    notice('This conversation is as long as the model can read. Start a new chat to go on (this one stays saved).', true);
+  if (r.stopReason === 'max-tokens' && r.contextTokens >= r.contextLength - 8) {
+    bubble.note('The reply stopped at the end of the model’s context. Your next message goes on: the oldest turns will be left out.');
   }
 }
 
@@ -272,6 +289,8 @@ async function start(): Promise<void> {
   });
   page.info = info;
   ui.modelName.textContent = `${info.name} · ${info.contextLength} tokens of context`;
+  renderModelAbout(ui.modelAbout, info);
+  refreshInputInfo();
   if (!info.canSeeImages) {
     ui.attach.disabled = true;
     ui.attach.title = `The model "${info.name}" cannot read images`;

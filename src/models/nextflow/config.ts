@@ -56,6 +56,8 @@ export interface NextFlowVq {
 
 export interface NextFlowConfig {
   name: string;
+  /** config.json "description": what the model is, in one line (optional). */
+  description?: string;
   family: 'nextflow';
   arch: NextFlowArch;
   vocab: NextFlowVocab;
@@ -144,6 +146,7 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
   if (!Array.isArray(weights) || !weights.every((w) => typeof w === 'string')) throw new ModelConfigError('files.weights must list the safetensors files');
   return {
     name: typeof c.name === 'string' ? c.name : 'model',
+    description: optionalText(c.description, 'description'),
     family: 'nextflow',
     arch,
     vocab,
@@ -172,4 +175,11 @@ export function scaleLayout(scales: readonly number[]): { tokens: number[]; offs
     total += t;
   }
   return { tokens, offsets, total };
+}
+
+/** An optional string field: absent, or a string (anything else is a ModelConfigError). */
+function optionalText(v: unknown, key: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new ModelConfigError(`${key} must be a string, got ${JSON.stringify(v)}`);
+  return v;
 }

@@ -10,7 +10,11 @@ import type { ByteSource } from '../weights';
 import { NextFlowModel } from './model';
 import { NextFlowImageSteps } from './image-generator';
 import { NextFlowChatSteps } from './chat';
-import { chatProgram } from './chat-program';
+import { chatProgram, imageCacheTokens } from './chat-program';
+import { formatCount } from '../format-count';
+
+/** For counting tokens: an image takes the same room whatever its codes, so unencoded images get empty ones. */
+const withPlaceholderCodes = (m: ChatMessage): ChatMessage => ({ ...m, parts: m.parts.map((p) => (p.type === 'image' && !p.codes ? { ...p, codes: [] } : p)) });
 
 /** A loaded NextFlow model as the engine sees it. */
 export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
@@ -19,6 +23,9 @@ export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
     info: {
       name: c.name, family: 'nextflow', imageSize: c.vq.imageSize, scales: c.vq.scales, conditioning: 'text',
       canCaption: true, canSeeImages: m.canSeeImages, contextLength: c.contextLength, sampling: c.sampling,
+      maxPromptTokens: c.maxTextTokens, parameters: m.weights.parameters, vocabulary: m.tokenizer.words(),
+      description: c.description ?? `${c.name}: a NextFlow-style text+image model, ${formatCount(m.weights.parameters)} parameters, ` +
+        `${c.vq.imageSize}×${c.vq.imageSize} images, a vocabulary of ${m.tokenizer.words().length} words, a ${c.contextLength}-token context`,
     },
     sampling: c.sampling,
     gpuBytes: m.gpuBytes,
@@ -34,6 +41,10 @@ export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
       const program = chatProgram(c, messages, (t) => m.tokenizer.encode(t));
       return new NextFlowChatSteps(ctx, m, program, smp, textTemperature);
     },
+    promptTokens: (text) => m.tokenizer.encode(text).length,
+    unknownWords: (text) => m.tokenizer.unknownWords(text),
+    chatTokens: (messages) => chatProgram(c, messages.map(withPlaceholderCodes), (t) => m.tokenizer.encode(t)).tokens,
+    imageTokens: imageCacheTokens(c),
     encodeImage: m.encoder ? (rec, image) => m.encoder!.schedule(rec, image) : undefined,
     destroy: () => m.destroy(),
   };

@@ -6,6 +6,7 @@ import type { ImageSampling, LoadedModel, ModelFamily, ModelFiles } from '../fam
 import type { ByteSource } from '../weights';
 import { VarModel } from './model';
 import { VarImageSteps } from './generator';
+import { formatCount } from '../format-count';
 
 /** A loaded VAR model as the engine sees it. */
 export function varLoaded(ctx: GpuContext, m: VarModel): LoadedModel {
@@ -14,6 +15,8 @@ export function varLoaded(ctx: GpuContext, m: VarModel): LoadedModel {
     info: {
       name: c.name, family: 'var', imageSize: c.imageSize, scales: c.scales, conditioning: 'class',
       canCaption: false, canSeeImages: false, contextLength: 0, sampling: c.sampling, classNames: c.classNames ?? undefined,
+      maxPromptTokens: 0, parameters: m.weights.parameters,
+      description: `${c.name}: a VAR class-conditional image model, ${formatCount(m.weights.parameters)} parameters, ${c.imageSize}×${c.imageSize} images, ${c.arch.numClasses} classes`,
     },
     sampling: c.sampling,
     gpuBytes: m.gpuBytes,

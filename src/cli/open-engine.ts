@@ -1,0 +1,51 @@
+/**
+ * Opening a model in Node for the CLI's commands: a model folder (or URL) through the same store as
+ * the browser, on Dawn through the npm "webgpu" package.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InThreadEngine } from '../engine/engine';
+import { LocalModelError } from '../api/errors';
+import type { LoadProgress, ModelInfo } from '../api/types';
+import { createNodeGpu } from '../gpu/node-gpu';
+import { createFileFetch } from './file-fetch';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_MODEL_DIR = join(REPO, 'models', 'nextscale-tiny');
+
+/** A URL for the store: http(s) as given, a directory as a file: URL ending in '/'. */
+export function modelLocation(model: string | undefined): string {
+  if (model && /^https?:\/\//i.test(model)) return model.endsWith('/') ? model : `${model}/`;
+  const dir = resolve(model ?? DEFAULT_MODEL_DIR);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    throw new LocalModelError(
+      model === undefined
+        ? `The bundled model is missing: ${dir} has no manifest.json. Export it (python3 tools/export.py, see the README) or pass --model <dir|url>.`
+        : `No model at ${dir}: the folder has no manifest.json. Pass a model folder (config.json, *.safetensors, manifest.json) or its URL.`,
+    );
+  }
+  return pathToFileURL(dir).href + '/';
+}
+
+function mb(n: number): string {
+  return `${(n / 2 ** 20).toFixed(1)} MB`;
+}
+
+/** An engine with the model at `model` loaded (Node, WebGPU through Dawn, files read from disk). */
+export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
+  const location = modelLocation(model);
+  // Dawn's Vulkan loader complains on stderr without one; it only needs a writable directory.
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
+  const gpu = await createNodeGpu();
+  const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: createFileFetch() });
+  try {
+    let last: LoadProgress | undefined;
+    const info = await engine.loadModel(location, { signal, warmUp: false, onProgress: (p) => (last = p.totalBytes ? p : last ?? p) });
+    log(`model ${info.name} (${info.imageSize}×${info.imageSize}, scales ${info.scales.join(',')}) from ${location}${last ? `, ${mb(last.totalBytes)}` : ''}`);
+    return { engine, info };
+  } catch (e) {
+    await engine.dispose().catch(() => {});
+    throw e;
+  }
+}
