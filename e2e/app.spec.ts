@@ -172,10 +172,11 @@ test('the prompt shows its tokens, the limit and unknown words as it is typed; t
   test.setTimeout(300_000);
   requireModel();
   await page.goto('/');
-  await expect(page.locator('#model-about')).toContainText('parameters', { timeout: 240_000 });
+  await expect(page.locator('#model-about')).toContainText('parameter', { timeout: 240_000 });
   await page.fill('#prompt', 'a photorealistic astronaut riding a horse');
   await expect(page.locator('#prompt-info')).toContainText(/\d+ of 16 prompt tokens/);
   await expect(page.locator('#prompt-info')).toContainText(/not in the model's vocabulary: photorealistic, astronaut, riding$/);
+  if (process.env.NEXTSCALE_SCREENSHOT) await page.screenshot({ path: join(REPO, 'docs', 'screenshot-demo-vocabulary.png') });
   await page.fill('#prompt', Array.from({ length: 20 }, () => 'red').join(' '));
   await expect(page.locator('#prompt-info')).toContainText('20 of 16 prompt tokens — too long');
   await expect(page.locator('#prompt-info')).toHaveClass(/over/);

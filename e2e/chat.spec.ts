@@ -143,15 +143,23 @@ test('a conversation three times longer than the context keeps working: each dro
     turn++;
   }
   expect(drops, 'turns were left out').toBeGreaterThan(0);
+  // NEXTSCALE_SCREENSHOT=1: the README's screenshot of a drop notice (the last replies, scrolled to the end).
+  if (process.env.NEXTSCALE_SCREENSHOT) {
+    await page.fill('#input', 'what is in this image ?');
+    await expect(page.locator('#input-info')).toContainText('context tokens');
+    await page.screenshot({ path: join(REPO, 'docs', 'screenshot-chat-context.png') });
+  }
 });
 
 test('the message box shows context tokens, the limit and unknown words before sending; the header says what the model is', async ({ page }) => {
   await open(page);
-  await expect(page.locator('#model-about')).toContainText('parameters');
+  await expect(page.locator('#model-about')).toContainText('parameter');
   await expect(page.locator('#model-about summary')).toContainText('words it knows');
   await page.fill('#input', 'a photorealistic astronaut riding a red horse');
   await expect(page.locator('#input-info')).toContainText(/\d+ of 512 context tokens/);
   await expect(page.locator('#input-info')).toContainText(/not in the model's vocabulary: photorealistic, astronaut, riding$/);
+  await page.locator('#model-about summary').click();
+  await expect(page.locator('#model-about details p')).toContainText('circle');
   await page.fill('#input', 'draw a red circle');
   await expect(page.locator('#input-info')).not.toContainText('vocabulary');
   // Long text is never cut silently: the box has no length limit, the count says what the model gets.

@@ -28,7 +28,10 @@ def _sample_finetune_record(sft):
 def model_config(cfg, vocab, psnr=None, recon_checker=None):
     lm, vq = cfg["lm"], cfg["vq"]
     return {
-        "format": "nextscale-model", "version": 1, "name": cfg["name"], "family": "nextflow",
+        "format": "nextscale-model", "version": 1, "name": cfg["name"],
+        # what the model is, in one line, for the pages (optional in the format)
+        **({"description": cfg["description"]} if cfg.get("description") else {}),
+        "family": "nextflow",
         "architecture": {
             "dim": lm["dim"], "layers": lm["layers"], "heads": lm["heads"], "kv_heads": lm["kv_heads"],
             "head_dim": lm["head_dim"], "ffn": lm["ffn"], "rms_eps": lm["rms_eps"], "qkv_bias": True,

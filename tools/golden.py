@@ -71,6 +71,42 @@ def chat_goldens(runner, smp, caption_codes, out_dir):
     return out
 
 
+CONVERSATION = ["draw a small red circle at the top left on a white background", "what is in this image ?",
+                "now make it blue", "what do you see ?", "draw a large green square in the center on a black background"]
+
+
+def conversation_golden(runner, mc, smp, out_dir):
+    """A five-turn conversation as `nextscale chat` runs it: each user message is added to the conversation
+    so far (the reference's own replies included), the context policy (context_policy.py) leaves out old turns,
+    and reply t draws with seed 0 + t. Per turn: the expected drawn tokens, images, text and what was dropped."""
+    from nextscale_tools.chat_runner import ChatRunner
+    from nextscale_tools.context_policy import fit_conversation
+    from nextscale_tools.seq import chat_layout
+    cr = ChatRunner(runner)
+    S = len(runner.scales)
+    image_tokens = 2 + sum(h * h for h in runner.scales[1:]) + (runner.scales[-1] ** 2 if runner.closing else 0)
+
+    def count(messages):
+        parts, _ = cr._row(messages, [], False)
+        return len(chat_layout(runner.vocab, parts, runner.scales, runner.range_c, runner.closing)[0])
+
+    opts = {"seed": 0, "cfg": smp["cfg"], "top_k": smp["top_k"], "top_p": smp["top_p"], "temperature": smp["temperature"],
+            "text_temperature": smp.get("text_temperature", 0.0), "max_tokens": 24}
+    messages, turns = [], []
+    for t, text in enumerate(CONVERSATION):
+        messages.append({"role": "user", "parts": [{"text": text}]})
+        kept, dropped = fit_conversation(messages, mc["max_context"], image_tokens, count)
+        r = cr.reply(kept, opts["seed"] + t, opts["cfg"], opts["temperature"], opts["top_k"], opts["top_p"],
+                     opts["text_temperature"], opts["max_tokens"])
+        parts = [{"text": runner.vocab.decode(arg)} if kind == "tokens" else {"codes": arg} for kind, arg in r["parts"]]
+        messages.append({"role": "assistant", "parts": parts})
+        turns.append({"user": text, "seed": opts["seed"] + t, "tokens": r["tokens"], "text": r["text"], "images": r["images"],
+                      "dropped": dropped, "prompt_tokens": count(kept)})
+        assert all(len(c) == S for c in r["images"])
+    _dump(os.path.join(out_dir, "conversation.json"), {"options": opts, "turns": turns})
+    return [{"name": "conversation", "kind": "conversation"}]
+
+
 def make_goldens(model_dir, out_dir, prompts=None, seeds=SEEDS):
     torch.set_num_threads(1)
     runner, mc = load_runner(model_dir)
@@ -116,6 +152,7 @@ def make_goldens(model_dir, out_dir, prompts=None, seeds=SEEDS):
         "candidates": "text range + <eos>", "token_ids": ids, "text": runner.vocab.decode(ids)})
     index["cases"].append({"name": "caption", "kind": "caption"})
     index["cases"] += chat_goldens(runner, smp, codes, out_dir)
+    index["cases"] += conversation_golden(runner, mc, smp, out_dir)
     _dump(os.path.join(out_dir, "index.json"), index)
     return index
 

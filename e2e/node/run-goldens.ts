@@ -17,7 +17,13 @@ import type { ByteSource } from '../../src/models/weights';
 import { decodePng } from '../../src/cli/png';
 import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
 import { encodeImage, runChat, type ChatCapture } from '../../src/engine/chat-driver';
+import type { ChatMessage, DroppedTurns } from '../../src/api/types';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
+
+interface ConversationGolden {
+  options: { seed: number; cfg: number; top_k: number; top_p: number; temperature: number; text_temperature: number; max_tokens: number };
+  turns: Array<{ user: string; seed: number; tokens: number[]; text: string; images: number[][][]; dropped: DroppedTurns | null }>;
+}
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
 const goldenDir = process.argv[3] ?? 'e2e/goldens/nextscale-tiny';
@@ -30,7 +36,7 @@ const backend = new WebGpuBackend(ctx);
 const loaded = nextflowLoaded(ctx, model);
 let passed = 0;
 let failed = 0;
-for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json' && !x.startsWith('chat_')).sort()) {
+for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json' && x !== 'conversation.json' && !x.startsWith('chat_')).sort()) {
   const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as GoldenCase;
   const outs = [];
   const s = g.sampling;
@@ -55,6 +61,29 @@ for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.
   const images = reply.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
   const problems = compareChatCase(g, cap, images);
   console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f} (${g.tokens.length} tokens, ${g.images.length} images)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
+  problems.length ? failed++ : passed++;
+}
+// A five-turn conversation as `nextscale chat` runs it (tools/golden.py conversation_golden): each reply
+// continues the conversation with the engine's own earlier replies, under the context policy; every turn's
+// drawn tokens, images and dropped turns must equal the reference's.
+{
+  const g = JSON.parse(readFileSync(join(goldenDir, 'conversation.json'), 'utf8')) as ConversationGolden;
+  const o = g.options;
+  const conv: ChatMessage[] = [];
+  const problems: string[] = [];
+  for (const [t, turn] of g.turns.entries()) {
+    conv.push({ role: 'user', parts: [{ type: 'text', text: turn.user }] });
+    const cap: ChatCapture = { tokens: [] };
+    const r = await runChat(backend, loaded, conv, { seed: turn.seed, cfg: o.cfg, topK: o.top_k, topP: o.top_p, temperature: o.text_temperature, maxNewTokens: o.max_tokens, previews: false }, undefined, cap);
+    conv.push(r.message);
+    const images = r.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
+    if (cap.tokens!.join() !== turn.tokens.join()) problems.push(`turn ${t + 1}: tokens [${cap.tokens!.join(', ')}], want [${turn.tokens.join(', ')}]`);
+    if (JSON.stringify(images) !== JSON.stringify(turn.images)) problems.push(`turn ${t + 1}: the reply's image codes differ from the reference's`);
+    if (JSON.stringify(r.dropped ?? null) !== JSON.stringify(turn.dropped)) problems.push(`turn ${t + 1}: dropped ${JSON.stringify(r.dropped ?? null)}, want ${JSON.stringify(turn.dropped)}`);
+    if (r.contextTokens > r.contextLength) problems.push(`turn ${t + 1}: ${r.contextTokens} tokens in a ${r.contextLength}-token context`);
+  }
+  const drops = g.turns.filter((x) => x.dropped).length;
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} golden conversation.json (${g.turns.length} turns, ${drops} with older turns left out)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
   problems.length ? failed++ : passed++;
 }
 // The GPU encoder must turn the caption golden's input PNG into the reference's codes.

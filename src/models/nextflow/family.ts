@@ -24,7 +24,7 @@ export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
       name: c.name, family: 'nextflow', imageSize: c.vq.imageSize, scales: c.vq.scales, conditioning: 'text',
       canCaption: true, canSeeImages: m.canSeeImages, contextLength: c.contextLength, sampling: c.sampling,
       maxPromptTokens: c.maxTextTokens, parameters: m.weights.parameters, vocabulary: m.tokenizer.words(),
-      description: c.description ?? `${c.name}: a NextFlow-style text+image model, ${formatCount(m.weights.parameters)} parameters, ` +
+      description: c.description ? `${c.name}: ${c.description}` : `${c.name}: a NextFlow-style text+image model, ${formatCount(m.weights.parameters)} parameters, ` +
         `${c.vq.imageSize}×${c.vq.imageSize} images, a vocabulary of ${m.tokenizer.words().length} words, a ${c.contextLength}-token context`,
     },
     sampling: c.sampling,
