@@ -157,3 +157,39 @@ test('npm pack: the package installs into a scratch project and the Vite example
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('<nextscale-chat>: a conversation three times longer than the context keeps working; each drop is noted in its reply', async ({ page }) => {
+  test.setTimeout(600_000);
+  requireModel();
+  await page.goto(`${host.url}/examples/plain-html/index.html`);
+  // Replies land in window.replies through the element's 'reply' event.
+  await page.evaluate(() => {
+    const w = window as unknown as { replies: unknown[] };
+    w.replies = [];
+    document.getElementById('chat')!.addEventListener('reply', (e) => w.replies.push((e as CustomEvent).detail));
+  });
+  const input = page.locator('#chat input[type=text]');
+  let whole = 0;
+  let drops = 0;
+  let contextLength = Infinity;
+  for (let turn = 0; whole < 3 * Math.min(contextLength, 512); turn++) {
+    expect(turn, 'turns needed').toBeLessThan(20);
+    await input.fill(turn % 2 ? 'now make it blue' : 'draw a small red circle at the top left on a white background');
+    if (turn === 0) await expect(page.locator('#chat .hint')).toContainText('context tokens with this message');
+    await input.press('Enter');
+    await page.waitForFunction((n) => (window as unknown as { replies: unknown[] }).replies.length > n, turn, { timeout: GEN_TIMEOUT });
+    const r = (await page.evaluate((n) => (window as unknown as { replies: unknown[] }).replies[n], turn)) as {
+      contextTokens: number; contextLength: number; message: { parts: unknown[] }; dropped?: { tokensBefore: number; tokensAfter: number };
+    };
+    contextLength = r.contextLength;
+    expect(r.contextTokens, `turn ${turn}: inside the context`).toBeLessThanOrEqual(r.contextLength);
+    expect(r.message.parts.length, `turn ${turn} got a reply`).toBeGreaterThan(0);
+    const notes = page.locator('#chat .msg.assistant').last().locator('.note');
+    if (r.dropped) {
+      drops++;
+      await expect(notes).toContainText('Left out');
+    } else await expect(notes).toHaveCount(0);
+    whole = r.dropped ? r.dropped.tokensBefore + (r.contextTokens - r.dropped.tokensAfter) : r.contextTokens;
+  }
+  expect(drops, 'turns were left out').toBeGreaterThan(0);
+});

@@ -16,7 +16,8 @@ import { compareGoldenCase, type GoldenCase } from '../goldens/compare';
 import type { ByteSource } from '../../src/models/weights';
 import { decodePng } from '../../src/cli/png';
 import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
-import { encodeImage, runChat, type ChatCapture } from '../../src/engine/chat-driver';
+import { encodeImage, endChatSession, runChat, type ChatCapture, type ChatSession } from '../../src/engine/chat-driver';
+import type { GpuOutput, Recorder } from '../../src/gpu/recorder';
 import type { ChatMessage, DroppedTurns } from '../../src/api/types';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
 
@@ -66,15 +67,20 @@ for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.
 // A five-turn conversation as `nextscale chat` runs it (tools/golden.py conversation_golden): each reply
 // continues the conversation with the engine's own earlier replies, under the context policy; every turn's
 // drawn tokens, images and dropped turns must equal the reference's.
-{
+// Run twice: reading the whole conversation every turn, then keeping the KV cache between turns as the
+// engine does (a session): both must give the reference's tokens, and the second must reuse the cache.
+for (const reuse of [false, true]) {
   const g = JSON.parse(readFileSync(join(goldenDir, 'conversation.json'), 'utf8')) as ConversationGolden;
   const o = g.options;
   const conv: ChatMessage[] = [];
   const problems: string[] = [];
+  const session: ChatSession<Recorder, GpuOutput> = {};
+  const reused: number[] = [];
   for (const [t, turn] of g.turns.entries()) {
     conv.push({ role: 'user', parts: [{ type: 'text', text: turn.user }] });
     const cap: ChatCapture = { tokens: [] };
-    const r = await runChat(backend, loaded, conv, { seed: turn.seed, cfg: o.cfg, topK: o.top_k, topP: o.top_p, temperature: o.text_temperature, maxNewTokens: o.max_tokens, previews: false }, undefined, cap);
+    const r = await runChat(backend, loaded, conv, { seed: turn.seed, cfg: o.cfg, topK: o.top_k, topP: o.top_p, temperature: o.text_temperature, maxNewTokens: o.max_tokens, previews: false }, undefined, cap, reuse ? session : undefined);
+    reused.push(r.reusedTokens ?? 0);
     conv.push(r.message);
     const images = r.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
     if (cap.tokens!.join() !== turn.tokens.join()) problems.push(`turn ${t + 1}: tokens [${cap.tokens!.join(', ')}], want [${turn.tokens.join(', ')}]`);
@@ -82,8 +88,12 @@ for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.
     if (JSON.stringify(r.dropped ?? null) !== JSON.stringify(turn.dropped)) problems.push(`turn ${t + 1}: dropped ${JSON.stringify(r.dropped ?? null)}, want ${JSON.stringify(turn.dropped)}`);
     if (r.contextTokens > r.contextLength) problems.push(`turn ${t + 1}: ${r.contextTokens} tokens in a ${r.contextLength}-token context`);
   }
+  // Turn 2 follows turn 1 with nothing dropped: it must keep the cached prefix (up to turn 1's question).
+  if (reuse && !(reused[1] > 0)) problems.push(`turn 2 reused no cached tokens (${reused.join(', ')})`);
+  if (!reuse && reused.some((n) => n)) problems.push(`without a session, tokens were reused (${reused.join(', ')})`);
+  endChatSession(session);
   const drops = g.turns.filter((x) => x.dropped).length;
-  console.log(`${problems.length ? 'FAIL' : 'ok  '} golden conversation.json (${g.turns.length} turns, ${drops} with older turns left out)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} golden conversation.json ${reuse ? 'with the KV cache kept between turns' : 'read whole every turn'} (${g.turns.length} turns, ${drops} with older turns left out, cached tokens reused per turn: ${reused.join(', ')})${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
   problems.length ? failed++ : passed++;
 }
 // The GPU encoder must turn the caption golden's input PNG into the reference's codes.

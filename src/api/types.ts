@@ -186,6 +186,8 @@ export interface ChatReply {
   contextLength: number;
   /** Present when older turns were left out to fit the context (also streamed first as a 'context' event). */
   dropped?: DroppedTurns;
+  /** Tokens of the conversation that were still in the KV cache from the previous turn, so not read again. */
+  reusedTokens?: number;
 }
 
 /** How the loaded model reads a piece of text, for token counters and vocabulary notices. */

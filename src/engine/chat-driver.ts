@@ -21,7 +21,23 @@ export interface ChatCapture {
   images?: Float32Array[][];
 }
 
-export async function runChat<W, O>(backend: Backend<W, O>, model: LoadedModel<W, O>, messages: ChatMessage[], opts: ChatOptions, onEvent?: (e: ChatEvent) => void, capture?: ChatCapture): Promise<ChatReply> {
+/**
+ * A conversation's KV cache between turns (held by the engine): the steps of its last reply. The next
+ * turn keeps the prefix of its program that the cache holds and reads only the rest.
+ */
+export interface ChatSession<W, O> {
+  steps?: ChatSteps<W, O>;
+}
+
+/** Free a session's cache (a new model, a lost device, dispose). */
+export function endChatSession<W, O>(session: ChatSession<W, O>): void {
+  session.steps?.release();
+  session.steps = undefined;
+}
+
+export async function runChat<W, O>(
+  backend: Backend<W, O>, model: LoadedModel<W, O>, messages: ChatMessage[], opts: ChatOptions, onEvent?: (e: ChatEvent) => void, capture?: ChatCapture, session?: ChatSession<W, O>,
+): Promise<ChatReply> {
   if (!model.chat) throw new UnsupportedTaskError(model.info.name, 'chat', 'It is an image generator: call generateImage().');
   if (!messages.length || messages[messages.length - 1].role !== 'user') {
     throw new InvalidOptionError('messages', `${messages.length} messages`, 'a conversation that ends with a user message');
@@ -32,7 +48,10 @@ export async function runChat<W, O>(backend: Backend<W, O>, model: LoadedModel<W
     : { messages };
   if (fitted.dropped) onEvent?.({ type: 'context', dropped: fitted.dropped });
   const encoded = await encodeImages(backend, model, fitted.messages);
-  const steps = model.chat(encoded, image, textTemperature);
+  const previous = session?.steps;
+  if (session) session.steps = undefined; // owned by this turn until it ends well
+  const steps = model.chat(encoded, image, textTemperature, previous);
+  let keep = false;
   try {
     const ctx = steps.contextLength;
     // The reply needs room for at least one token after the prompt.
@@ -40,9 +59,11 @@ export async function runChat<W, O>(backend: Backend<W, O>, model: LoadedModel<W
     const maxNew = Math.min(opts.maxNewTokens ?? Infinity, ctx - steps.promptTokens);
     if (!(maxNew >= 1)) throw new InvalidOptionError('maxNewTokens', opts.maxNewTokens, 'an integer ≥ 1');
     const r = await reply(backend, steps, maxNew, opts, onEvent, capture);
-    return fitted.dropped ? { ...r, dropped: fitted.dropped } : r;
+    keep = !!session;
+    return { ...r, reusedTokens: steps.reusedTokens, ...(fitted.dropped ? { dropped: fitted.dropped } : {}) };
   } finally {
-    steps.release();
+    if (keep) session!.steps = steps;
+    else steps.release();
   }
 }
 
@@ -124,7 +145,7 @@ async function reply<W, O>(backend: Backend<W, O>, steps: ChatSteps<W, O>, maxNe
       parts.push({ type: 'image', image: img.image, codes: img.codes });
       onEvent?.({ type: 'image', part, image: img.image, codes: img.codes });
       if (n >= maxNew) break;
-      for (const close of steps.afterImageSteps()) {
+      for (const close of steps.afterImageSteps(img.codes)) {
         const work = backend.begin('chat-closing-block');
         close(work);
         await backend.run(work, {});

@@ -12,10 +12,11 @@ import { resolveModelUrl } from '../store/model-url';
 import { WebGpuBackend } from '../backends/webgpu/backend';
 import { familyOf } from '../models/registry';
 import type { LoadedModel } from '../models/family';
+import type { GpuOutput, Recorder } from '../gpu/recorder';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { CancelledError, DeviceLostError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, throwIfAborted } from '../api/errors';
 import { driveScales } from './scale-driver';
-import { runChat } from './chat-driver';
+import { endChatSession, runChat, type ChatSession } from './chat-driver';
 import { imageSampling } from './sampling-options';
 
 export interface InThreadEngineOptions {
@@ -34,6 +35,8 @@ export class InThreadEngine implements Engine {
   private backend: WebGpuBackend | null = null;
   private lostError: DeviceLostError | null = null;
   private model: LoadedModel | null = null;
+  /** The KV cache of the last chat reply: the next turn of the same conversation keeps what it shares. */
+  private chatSession: ChatSession<Recorder, GpuOutput> = {};
   /** One GPU job at a time: generations queue behind each other. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -46,6 +49,7 @@ export class InThreadEngine implements Engine {
       ctx.lost.then((e) => {
         if (this.ctx === ctx) {
           this.lostError = e;
+          this.chatSession = {};
           this.model = null;
           this.ctx = null;
           this.backend = null;
@@ -84,6 +88,7 @@ export class InThreadEngine implements Engine {
       const config = files.config as Record<string, unknown> | undefined;
       if (!config) throw new ModelConfigError('the manifest does not list config.json');
       const family = familyOf(config);
+      endChatSession(this.chatSession);
       this.model?.destroy();
       this.model = null;
       // Weight buffers that do not fit surface as an out-of-memory error scope, not as an exception.
@@ -163,7 +168,7 @@ export class InThreadEngine implements Engine {
         const hint = m.info.conditioning === 'class' ? 'It is a class-conditional image generator: call generateImage({ classLabel }).' : 'It is an image generator: call generateImage().';
         throw new UnsupportedTaskError(m.info.name, 'chat', hint);
       }
-      return runChat(await this.gpu(), m, messages, opts, onEvent);
+      return runChat(await this.gpu(), m, messages, opts, onEvent, undefined, this.chatSession);
     });
   }
 
@@ -189,6 +194,7 @@ export class InThreadEngine implements Engine {
 
   async dispose(): Promise<void> {
     await this.queue;
+    endChatSession(this.chatSession);
     this.model?.destroy();
     this.model = null;
     this.ctx?.destroy();

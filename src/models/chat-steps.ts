@@ -19,8 +19,10 @@ export interface ChatSteps<Work = Recorder, Output = GpuOutput> {
   readonly contextLength: number;
   /** Tokens in the KV cache after the steps run so far (after the prefill: the whole conversation). */
   readonly cacheTokens: number;
-  /** Tokens the prefill puts in the cache (the conversation and the opening <assistant>). */
+  /** Tokens of the conversation and the opening <assistant>, once read. */
   readonly promptTokens: number;
+  /** Of those, the tokens already in the KV cache from the previous turn (kept, not read again). */
+  readonly reusedTokens: number;
   /** Tokens one whole image adds to the cache, from its <boi> to its <eoi>. */
   readonly imageTokens: number;
   /** The special tokens the driver acts on. */
@@ -35,7 +37,7 @@ export interface ChatSteps<Work = Recorder, Output = GpuOutput> {
   word(token: number): string;
   /** The steps of the k-th image of the reply; its scale 0 feeds the <boi> just sampled. */
   image(k: number): ImageSteps<Work, Output>;
-  /** Steps that close a finished image before its <eoi> is fed (e.g. the block of its finest codes). */
-  afterImageSteps(): Array<(work: Work) => void>;
+  /** Steps that close a finished image (its `codes`) before its <eoi> is fed (e.g. the block of its finest codes). */
+  afterImageSteps(codes: number[][]): Array<(work: Work) => void>;
   release(): void;
 }

@@ -30,8 +30,12 @@ export interface LoadedModel<Work = Recorder, Output = GpuOutput> {
   imageSteps(opts: GenerateImageOptions, sampling: ImageSampling): ImageSteps<Work, Output>;
   /** A small image whose generation compiles every pipeline a real one uses (run once after loading, with the model's sampling). */
   warmUpSteps?(sampling: ImageSampling): ImageSteps<Work, Output>;
-  /** Chat, for families that have it: the steps of one reply to `messages` (image parts already carry codes). */
-  chat?(messages: ChatMessage[], sampling: ImageSampling, textTemperature: number): ChatSteps<Work, Output>;
+  /**
+   * Chat, for families that have it: the steps of one reply to `messages` (image parts already carry
+   * codes). `previous`, the steps of the conversation's last turn, is reused when it can be (its KV
+   * cache keeps the prefix both turns share) and released when not.
+   */
+  chat?(messages: ChatMessage[], sampling: ImageSampling, textTemperature: number, previous?: ChatSteps<Work, Output>): ChatSteps<Work, Output>;
   /** Text-conditioned models: the tokens of an image prompt, and the words of a text the tokenizer does not know. */
   promptTokens?(text: string): number;
   unknownWords?(text: string): string[];

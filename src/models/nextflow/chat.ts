@@ -24,12 +24,15 @@ import type { ChatSteps, TokenOutputs } from '../chat-steps';
 import type { ImageSampling, ImageSteps } from '../family';
 import type { NextFlowModel } from './model';
 import { imageCacheTokens, imageSpan, type ChatProgram } from './chat-program';
+import { CacheLog } from './cache-log';
 import { ScaleBuffers, recordBlockInput, recordClosingBlockInput, recordSampleScale } from './scale-step';
 import { Workspace, headColumns, recordEmbedTokens, recordHead, recordLayers } from './transformer';
 
 export class NextFlowChatSteps implements ChatSteps {
   readonly contextLength: number;
-  readonly promptTokens: number;
+  promptTokens: number;
+  /** Tokens of the prompt that were in the KV cache already (a later turn of the same conversation). */
+  reusedTokens = 0;
   readonly imageTokens: number;
   readonly special: { eos: number; boi: number; eoi: number };
   private readonly B: number;
@@ -39,6 +42,9 @@ export class NextFlowChatSteps implements ChatSteps {
   private readonly textLogits: GPUBuffer;
   private readonly token: GPUBuffer;
   private readonly words: number;
+  private readonly maxT: number;
+  /** What the KV cache holds, for the next turn to keep what its program starts with. */
+  private readonly log = new CacheLog();
   private cacheLen = 0;
   private pos: number;
   /** RoPE position of the first block of the image being generated. */
@@ -62,7 +68,7 @@ export class NextFlowChatSteps implements ChatSteps {
     this.B = smp.cfg !== 0 ? 2 : 1;
     const runs = program.items.map((it) => (it.kind === 'text' ? it.cond.length : 0));
     const G = c.vq.scales[c.vq.scales.length - 1];
-    const maxT = Math.max(1, G * G, ...runs);
+    const maxT = (this.maxT = Math.max(1, G * G, ...runs));
     this.ws = new Workspace(ctx, c.arch, this.B, this.B * maxT, c.contextLength);
     this.sb = new ScaleBuffers(ctx, m, this.B, maxT);
     this.ids = ctx.pool.acquire(this.B * maxT * 4, 'chat-ids');
@@ -74,6 +80,25 @@ export class NextFlowChatSteps implements ChatSteps {
 
   get cacheTokens(): number {
     return this.cacheLen;
+  }
+
+  /**
+   * Take the next turn of the same conversation on this cache: keep the prefix of `program` that the
+   * cache holds and prefill only the rest. False when these buffers cannot serve it (another CFG
+   * setting, or a text run longer than they hold): then a new one is made.
+   */
+  resume(program: ChatProgram, smp: ImageSampling, textTemperature: number): boolean {
+    if ((smp.cfg !== 0 ? 2 : 1) !== this.B) return false;
+    const { tokens, rest } = this.log.keepPrefixOf(program, this.imageTokens - 2);
+    if (rest.some((it) => it.kind === 'text' && it.cond.length > this.maxT)) return false;
+    this.program = { items: rest, nextPos: program.nextPos, tokens: program.tokens };
+    this.promptTokens = program.tokens;
+    this.reusedTokens = tokens;
+    this.cacheLen = tokens;
+    this.pos = program.nextPos;
+    this.smp = smp;
+    this.textTemperature = textTemperature;
+    return true;
   }
 
   release(): void {
@@ -99,6 +124,12 @@ export class NextFlowChatSteps implements ChatSteps {
       const blocks: Array<(rec: Recorder) => void> = [];
       for (let s = 1; s < this.m.config.vq.scales.length; s++) blocks.push((rec) => this.recordBlock(rec, s, it.p0));
       if (this.m.config.vq.feedBackFinest) blocks.push((rec) => this.recordClosingBlock(rec, it.p0));
+      // The image is whole in the cache once its last block is recorded.
+      const lastBlock = blocks.pop();
+      blocks.push((rec) => {
+        lastBlock?.(rec);
+        this.log.image(it.codes, it.p0, this.imageTokens - 2);
+      });
       const writeCodes = () => writeBuffer(this.ctx, this.sb.codes, new Uint32Array(it.codes.flat()));
       if (!blocks.length) steps.push(() => void writeCodes());
       blocks.forEach((block, j) =>
@@ -157,9 +188,20 @@ export class NextFlowChatSteps implements ChatSteps {
     };
   }
 
-  afterImageSteps(): Array<(rec: Recorder) => void> {
+  afterImageSteps(codes: number[][]): Array<(rec: Recorder) => void> {
+    const p0 = this.imageP0;
+    const whole = () => this.log.image(codes, p0, this.imageTokens - 2);
+    if (!this.m.config.vq.feedBackFinest) {
+      whole();
+      return [];
+    }
     // sb.codes still hold the finished image's codes.
-    return this.m.config.vq.feedBackFinest ? [(rec) => this.recordClosingBlock(rec, this.imageP0)] : [];
+    return [
+      (rec) => {
+        this.recordClosingBlock(rec, p0);
+        whole();
+      },
+    ];
   }
 
   /** Embed + layers over T tokens per row at cache position cacheLen (causal). */
@@ -171,6 +213,7 @@ export class NextFlowChatSteps implements ChatSteps {
     recordEmbedTokens(rec, this.m.transformer, c.arch, this.ws, this.ids, this.B * T, c.vocab.size);
     recordLayers(rec, this.m.transformer, c.arch, this.ws, { T, start: this.cacheLen, mask: 'causal' });
     this.cacheLen += T;
+    this.log.text(cond, uncond, pos0);
   }
 
   /** Image block s (inputs from sb.codes of scale s−1) at cache position cacheLen. */

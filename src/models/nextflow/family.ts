@@ -6,6 +6,7 @@ import type { GpuContext } from '../../gpu/device';
 import { EmptyPromptError, ModelConfigError, PromptTooLongError } from '../../api/errors';
 import type { ChatMessage, GenerateImageOptions } from '../../api/types';
 import type { ImageSampling, LoadedModel, ModelFamily, ModelFiles } from '../family';
+import type { ChatSteps } from '../chat-steps';
 import type { ByteSource } from '../weights';
 import { NextFlowModel } from './model';
 import { NextFlowImageSteps } from './image-generator';
@@ -37,8 +38,10 @@ export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
       return new NextFlowImageSteps(ctx, m, promptIds, smp);
     },
     warmUpSteps: (smp) => new NextFlowImageSteps(ctx, m, [c.vocab.textStart], smp),
-    chat(messages: ChatMessage[], smp: ImageSampling, textTemperature: number) {
+    chat(messages: ChatMessage[], smp: ImageSampling, textTemperature: number, previous?: ChatSteps) {
       const program = chatProgram(c, messages, (t) => m.tokenizer.encode(t));
+      if (previous instanceof NextFlowChatSteps && previous.resume(program, smp, textTemperature)) return previous;
+      previous?.release();
       return new NextFlowChatSteps(ctx, m, program, smp, textTemperature);
     },
     promptTokens: (text) => m.tokenizer.encode(text).length,
