@@ -175,7 +175,8 @@ test('<nextscale-chat>: a conversation three times longer than the context keeps
   for (let turn = 0; whole < 3 * Math.min(contextLength, 512); turn++) {
     expect(turn, 'turns needed').toBeLessThan(20);
     await input.fill(turn % 2 ? 'now make it blue' : 'draw a small red circle at the top left on a white background');
-    if (turn === 0) await expect(page.locator('#chat .hint')).toContainText('context tokens with this message');
+    // The first check loads the model (download and shader compiles), so it may take a while.
+    if (turn === 0) await expect(page.locator('#chat .hint')).toContainText('context tokens with this message', { timeout: GEN_TIMEOUT });
     await input.press('Enter');
     await page.waitForFunction((n) => (window as unknown as { replies: unknown[] }).replies.length > n, turn, { timeout: GEN_TIMEOUT });
     const r = (await page.evaluate((n) => (window as unknown as { replies: unknown[] }).replies[n], turn)) as {

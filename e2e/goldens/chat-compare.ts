@@ -41,7 +41,8 @@ function closeRows(label: string, got: Float32Array | undefined, want: number[],
   if (!got) return void problems.push(`${label}: no logits captured`);
   const maxAbs = Math.max(1e-6, rowMaxAbs, ...want.map(Math.abs));
   const worst = want.reduce((w, x, i) => Math.max(w, Math.abs(got[i] - x)), 0);
-  if (worst > LOGIT_TOL_OF_MAX * maxAbs) problems.push(`${label}: logits differ by ${worst.toExponential(2)} (max|logit| ${maxAbs.toFixed(2)})`);
+  // NaN compares false with everything: written so that NaN logits fail.
+  if (!(worst <= LOGIT_TOL_OF_MAX * maxAbs) || got.length < want.length) problems.push(`${label}: logits differ by ${worst.toExponential(2)} (max|logit| ${maxAbs.toFixed(2)})`);
 }
 
 export function compareChatCase(g: ChatGoldenCase, cap: ChatCapture, replyImages: number[][][]): string[] {

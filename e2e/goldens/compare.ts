@@ -42,6 +42,7 @@ export function compareGoldenCase(g: GoldenCase, outs: GeneratedScale[]): string
     problems.push(...compareCodes(s, outs[s].codes, g.scales[s]));
     const lg = outs[s].logits;
     const gl = g.logits[s];
+    if (gl && !lg) problems.push(`scale ${s}: no logits captured (the golden has them)`);
     if (lg && gl) {
       for (const which of ['cond', 'uncond'] as const) {
         const rows = gl[which];

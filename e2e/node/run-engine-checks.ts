@@ -3,7 +3,7 @@
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
-import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError } from '../../src/api/errors';
+import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError, WeightsFormatError } from '../../src/api/errors';
 import { runChat } from '../../src/engine/chat-driver';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
 import { nextflowLoaded } from '../../src/models/nextflow/family';
@@ -12,7 +12,7 @@ import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import type { ByteSource } from '../../src/models/weights';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
-import { stripTensors } from './strip-tensors';
+import { relabelTensor, stripTensors, withExtraTensor } from './strip-tensors';
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
 const gpu = await createNodeGpu();
@@ -135,6 +135,18 @@ await check('a config without architecture is ModelConfigError', ModelConfigErro
 const badFlag = structuredClone(files.config) as { image: Record<string, unknown> };
 badFlag.image.feed_back_finest = 'yes';
 await check('image.feed_back_finest that is not a boolean is ModelConfigError', ModelConfigError, async () => NextFlowModel.load(ctx, { config: badFlag, tokenizer, weights }));
+// Strict loading: weights the config does not describe, and a tensor relabelled to another dtype.
+{
+  const fewer = structuredClone(files.config) as { architecture: { layers: number } };
+  fewer.architecture.layers -= 2;
+  await check('a config with fewer layers than the weights is ModelConfigError (strict loading)', ModelConfigError, async () => NextFlowModel.load(ctx, { config: fewer, tokenizer, weights }));
+  const extra = new Map(weights);
+  extra.set('vq.safetensors', withExtraTensor(weights.get('vq.safetensors')!, 'vq.planted', 16));
+  await check('an unused extra tensor is ModelConfigError (strict loading)', ModelConfigError, async () => NextFlowModel.load(ctx, { config: files.config, tokenizer, weights: extra }));
+  const relabelled = new Map(weights);
+  relabelled.set('model.safetensors', relabelTensor(weights.get('model.safetensors')!, 'lm.head.weight', 'BF16'));
+  await check('F16 data relabelled as BF16 is WeightsFormatError', WeightsFormatError, async () => NextFlowModel.load(ctx, { config: files.config, tokenizer, weights: relabelled }));
+}
 // Weights without the VQ encoder: the model loads, says it cannot see images, and chat refuses images.
 const noEncoder = new Map<string, ByteSource>([...weights].map(([k, v]) => [k, v]));
 noEncoder.set('vq.safetensors', stripTensors(weights.get('vq.safetensors')!, (name) => name.startsWith('vq.encoder.')));

@@ -102,34 +102,48 @@ function num(name: string, v: string | undefined, opts: { integer?: boolean; min
   return n;
 }
 
+const OPTIONS = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  class: { type: 'string' },
+  seed: { type: 'string' },
+  cfg: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  temperature: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  tokens: { type: 'string' },
+  previews: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  image: { type: 'string' },
+  question: { type: 'string' },
+  attach: { type: 'string', multiple: true },
+  device: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `--seed -1` reads like `--seed=-1` (node's parser would take "-1" for an option and say "ambiguous"). */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([\w-]+)$/.exec(argv[i])?.[1];
+    const spec = name ? (OPTIONS as Record<string, { type: string }>)[name] : undefined;
+    if (spec?.type === 'string' && i + 1 < argv.length && /^-\d/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parseCli(argv: string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        model: { type: 'string' },
-        prompt: { type: 'string' },
-        class: { type: 'string' },
-        seed: { type: 'string' },
-        cfg: { type: 'string' },
-        'top-k': { type: 'string' },
-        'top-p': { type: 'string' },
-        temperature: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        tokens: { type: 'string' },
-        previews: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        image: { type: 'string' },
-        question: { type: 'string' },
-        attach: { type: 'string', multiple: true },
-        device: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, options: OPTIONS });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    const err = e as { code?: string; message: string };
+    const known = Object.keys(OPTIONS).map((o) => `--${o}`).join(', ');
+    const unknown = /Unknown option '([^']+)'/.exec(err.message)?.[1];
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) throw new UsageError(`unknown option ${unknown}; the options are ${known}`);
+    throw new UsageError(err.message.split('\n')[0]);
   }
   const { values: v, positionals } = parsed;
   if (v.help || positionals[0] === 'help' || (positionals.length === 0 && Object.keys(v).length === 0)) return { command: 'help' };

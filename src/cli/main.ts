@@ -83,11 +83,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);
+    // Every error line names its stable code, so scripts can tell E_INTEGRITY from E_MODEL_CONFIG.
+    const code = e instanceof NextscaleError ? e.code : 'E_INTERNAL';
     if (e instanceof UsageError) {
-      process.stderr.write(`nextscale: ${msg}\nRun "nextscale --help" for the options.\n`);
+      process.stderr.write(`nextscale: ${code}: ${msg}\nRun "nextscale --help" for the options.\n`);
       return 64;
     }
-    process.stderr.write(`nextscale: ${msg}\n`);
+    process.stderr.write(`nextscale: ${code}: ${msg}\n`);
     if (process.env.NEXTSCALE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     if (e instanceof WebGPUUnavailableError) return 2;
     if (e instanceof CancelledError) return 130;

@@ -27,41 +27,74 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
-/** Parse the header from the first bytes of a file (at least 8 + header length bytes). */
+/** The most header bytes a file may declare (the format's own limit is 100 MB). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+const TENSOR_KEYS = new Set(['dtype', 'shape', 'data_offsets']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Parse and check the header from the first bytes of a file (at least 8 + header length bytes). Every
+ * field is checked: the header is a JSON object; `__metadata__` maps strings to strings; each tensor
+ * has exactly dtype, shape and data_offsets; dtypes are known; shapes and offsets are non-negative
+ * integers; each tensor's bytes are exactly prod(shape) × dtype size, within the file after the
+ * header; no two tensors share a byte. Anything else is a WeightsFormatError naming the tensor.
+ */
 export function parseSafetensorsHeader(file: string, head: Uint8Array, fileSize: number): SafetensorsHeader {
   if (head.byteLength < 8) throw new WeightsFormatError(file, 'shorter than the 8-byte header length');
   const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const lenBig = dv.getBigUint64(0, true);
-  if (lenBig > BigInt(Math.min(fileSize - 8, 100 * 1024 * 1024))) throw new WeightsFormatError(file, `header length ${lenBig} does not fit the file of ${fileSize} bytes`);
+  if (lenBig > BigInt(Math.max(0, Math.min(fileSize - 8, MAX_HEADER_BYTES)))) throw new WeightsFormatError(file, `header length ${lenBig} does not fit the file of ${fileSize} bytes`);
   const len = Number(lenBig);
   if (head.byteLength < 8 + len) throw new WeightsFormatError(file, `need ${8 + len} bytes to read the header, got ${head.byteLength}`);
-  let json: Record<string, unknown>;
+  let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(head.subarray(8, 8 + len)));
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + len)));
   } catch (e) {
-    throw new WeightsFormatError(file, `header is not valid JSON (${String(e)})`);
+    throw new WeightsFormatError(file, `header is not valid UTF-8 JSON (${String(e)})`);
   }
+  if (!isObject(json)) throw new WeightsFormatError(file, `header is ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}, not a JSON object`);
   const dataStart = 8 + len;
+  const dataBytes = fileSize - dataStart;
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   for (const [name, v] of Object.entries(json)) {
     if (name === '__metadata__') {
-      metadata = (v ?? {}) as Record<string, string>;
+      if (!isObject(v) || !Object.values(v).every((x) => typeof x === 'string')) throw new WeightsFormatError(file, '__metadata__ must map strings to strings');
+      metadata = v as Record<string, string>;
       continue;
     }
-    const t = v as { dtype?: string; shape?: unknown; data_offsets?: unknown };
-    if (!t || typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES)) throw new WeightsFormatError(file, `tensor "${name}" has unsupported dtype ${t?.dtype}`);
-    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new WeightsFormatError(file, `tensor "${name}" has a bad shape`);
-    const off = t.data_offsets as number[];
-    if (!Array.isArray(off) || off.length !== 2 || !(off[0] <= off[1])) throw new WeightsFormatError(file, `tensor "${name}" has bad data_offsets`);
-    const dtype = t.dtype as SafetensorsDtype;
-    const shape = t.shape as number[];
+    const where = `tensor "${name}"`;
+    if (!isObject(v)) throw new WeightsFormatError(file, `${where} is not an object`);
+    const extra = Object.keys(v).filter((k) => !TENSOR_KEYS.has(k));
+    if (extra.length) throw new WeightsFormatError(file, `${where} has unknown fields ${extra.join(', ')}`);
+    if (typeof v.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, v.dtype)) throw new WeightsFormatError(file, `${where} has unsupported dtype ${JSON.stringify(v.dtype)}`);
+    if (!Array.isArray(v.shape) || !v.shape.every(isCount)) throw new WeightsFormatError(file, `${where} has a bad shape ${JSON.stringify(v.shape)} (non-negative integers expected)`);
+    const off = v.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every(isCount) || off[0] > off[1]) {
+      throw new WeightsFormatError(file, `${where} has bad data_offsets ${JSON.stringify(off)} (two non-negative integers, begin ≤ end)`);
+    }
+    const dtype = v.dtype as SafetensorsDtype;
+    const shape = v.shape as number[];
+    const elems = shape.reduce((a, b) => a * b, 1);
     const bytes = off[1] - off[0];
-    const want = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    if (bytes !== want) throw new WeightsFormatError(file, `tensor "${name}" ${dtype}[${shape}] needs ${want} bytes, offsets give ${bytes}`);
-    if (dataStart + off[1] > fileSize) throw new WeightsFormatError(file, `tensor "${name}" ends at ${dataStart + off[1]}, past the end of the file (${fileSize} bytes): truncated`);
+    const want = elems * DTYPE_BYTES[dtype];
+    if (!Number.isSafeInteger(want) || bytes !== want) throw new WeightsFormatError(file, `${where} ${dtype}[${shape}] needs ${want} bytes, data_offsets give ${bytes}`);
+    if (off[1] > dataBytes) throw new WeightsFormatError(file, `${where} ends at byte ${dataStart + off[1]}, past the end of the file (${fileSize} bytes): truncated or corrupt`);
     tensors.set(name, { name, dtype, shape, begin: dataStart + off[0], bytes });
   }
+  // Every data byte belongs to exactly one tensor, as the format requires: no tensor reads another's
+  // data, and no unindexed bytes can hide another file (a polyglot).
+  const spans = [...tensors.values()].filter((t) => t.bytes > 0).sort((a, b) => a.begin - b.begin);
+  let end = dataStart;
+  for (let k = 0; k < spans.length; k++) {
+    const t = spans[k];
+    if (t.begin < end) throw new WeightsFormatError(file, `tensors "${spans[k - 1].name}" and "${t.name}" overlap (bytes ${t.begin}–${end})`);
+    if (t.begin > end) throw new WeightsFormatError(file, `bytes ${end}–${t.begin} before tensor "${t.name}" belong to no tensor`);
+    end = t.begin + t.bytes;
+  }
+  if (end !== fileSize) throw new WeightsFormatError(file, `bytes ${end}–${fileSize} at the end belong to no tensor`);
   return { tensors, metadata, dataStart };
 }
 

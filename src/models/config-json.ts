@@ -25,3 +25,22 @@ export function ints(o: Json, key: string, where: string, len?: number): number[
   return v as number[];
 }
 
+
+/** An optional number: `fallback` when absent; present, it must be a number in range (never silently replaced). */
+export function optNum(o: Json, key: string, where: string, fallback: number, opts: { int?: boolean; min?: number; max?: number } = {}): number {
+  if (o[key] === undefined) return fallback;
+  const v = num(o, key, where, opts);
+  if (opts.max !== undefined && v > opts.max) throw new ModelConfigError(`${where}.${key} must be ≤ ${opts.max}, got ${v}`);
+  return v;
+}
+
+/** The sampling defaults of config.json "sampling": each optional, each checked when present. */
+export function samplingDefaults(s: Json): { cfg: number; topK: number; topP: number; temperature: number; textTemperature: number } {
+  return {
+    cfg: optNum(s, 'cfg', 'sampling', 0, { min: 0, max: 100 }),
+    topK: optNum(s, 'top_k', 'sampling', 0, { int: true, min: 0 }),
+    topP: optNum(s, 'top_p', 'sampling', 0, { min: 0, max: 1 }),
+    temperature: optNum(s, 'temperature', 'sampling', 1, { min: 0, max: 100 }),
+    textTemperature: optNum(s, 'text_temperature', 'sampling', 0, { min: 0, max: 100 }),
+  };
+}

@@ -9,8 +9,8 @@
  */
 import type { GpuContext } from '../gpu/device';
 import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
-import { parseSafetensorsHeader, tensorToF32, type TensorInfo } from '../formats/safetensors';
-import { BufferTooLargeError, ModelConfigError } from '../api/errors';
+import { parseSafetensorsHeader, tensorToF32, type SafetensorsDtype, type TensorInfo } from '../formats/safetensors';
+import { BufferTooLargeError, ModelConfigError, WeightsFormatError } from '../api/errors';
 import { f32ToF16Bits } from '../formats/f16';
 
 export interface GpuWeight {
@@ -38,13 +38,33 @@ const ALIGN = 256;
 export class WeightSet {
   private byName = new Map<string, GpuWeight>();
   private shards: GPUBuffer[] = [];
+  /** Tensors a model has bound (strict loading: every tensor of the files must be one of them). */
+  private used = new Set<string>();
   totalBytes = 0;
 
   /** The tensor, or a ModelConfigError naming what is missing. */
   get(name: string): GpuWeight {
     const w = this.byName.get(name);
     if (!w) throw new ModelConfigError(`tensor "${name}" is missing from the weights`);
+    this.used.add(name);
     return w;
+  }
+
+  /** Tensors the model reads on the CPU instead of binding them. */
+  markUsed(...names: string[]): void {
+    for (const n of names) this.used.add(n);
+  }
+
+  /**
+   * Strict loading, like PyTorch's load_state_dict(strict=True): a tensor the model did not bind is
+   * an error (a config with fewer layers than the weights, a stray or planted tensor).
+   */
+  assertAllUsed(): void {
+    const extra = [...this.byName.keys()].filter((n) => !this.used.has(n));
+    if (extra.length) {
+      const shown = extra.slice(0, 5).map((n) => `"${n}"`).join(', ');
+      throw new ModelConfigError(`${extra.length} tensor(s) in the weights are not part of this model as its config describes it (${shown}${extra.length > 5 ? ', …' : ''}); the config and the weights disagree (e.g. the number of layers)`);
+    }
   }
 
   has(name: string): boolean {
@@ -108,12 +128,14 @@ function readHeader(name: string, src: ByteSource) {
 
 /**
  * Upload every tensor of the given safetensors files. `toF32(name, info)` says which tensors to
- * convert to f32; by default every tensor with fewer than 2 dims or an odd last dim.
+ * convert to f32; by default every tensor with fewer than 2 dims or an odd last dim. `dtypes`: the
+ * storage dtypes the model format allows (anything else, e.g. F16 data relabelled BF16, is refused).
  */
 export function uploadSafetensors(
   ctx: GpuContext,
   files: ReadonlyArray<{ name: string; source: ByteSource }>,
   toF32: (name: string, info: TensorInfo) => boolean = (_, i) => i.shape.length < 2 || i.shape[i.shape.length - 1] % 2 === 1,
+  dtypes: readonly SafetensorsDtype[] = ['F32', 'F16'],
 ): WeightSet {
   const shardLimit = Math.min(MAX_SHARD_BYTES, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
   const plan: Planned[] = [];
@@ -125,6 +147,9 @@ export function uploadSafetensors(
   }
   for (const { f, header } of headers) {
     for (const info of header.tensors.values()) {
+      if (!dtypes.includes(info.dtype) || (info.name.endsWith(INT8_SCALE) && info.dtype !== 'F32')) {
+        throw new WeightsFormatError(f.name, `tensor "${info.name}" is stored as ${info.dtype}, which this model format does not use (it stores ${dtypes.join(', ')}${dtypes.includes('I8') ? ', with F32 int8 scales' : ''})`);
+      }
       if (info.name.endsWith(INT8_SCALE)) continue;
       const n = info.shape.reduce((a, b) => a * b, 1);
       if (info.dtype === 'I8' && !int8Scales.has(info.name)) throw new ModelConfigError(`int8 tensor "${info.name}" has no "${info.name}${INT8_SCALE}" scales`);

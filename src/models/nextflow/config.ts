@@ -3,7 +3,10 @@
  * parsed and checked. Field names follow the exported JSON; everything the engine needs is here.
  */
 import { ModelConfigError } from '../../api/errors';
-import { ints, num, obj, type Json } from '../config-json';
+import { ints, num, obj, optNum, samplingDefaults, type Json } from '../config-json';
+
+/** The longest context config.json may declare (tokens). */
+export const MAX_CONTEXT = 1 << 17;
 
 export interface NextFlowArch {
   dim: number;
@@ -87,7 +90,7 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
   const sp = obj(v, 'specials', 'vocab');
   const im = obj(c, 'image', 'config');
   const q = obj(c, 'vq', 'config');
-  const s = (c.sampling ?? {}) as Json;
+  const s = c.sampling === undefined ? {} : obj(c, 'sampling', 'config');
   const files = obj(c, 'files', 'config');
   if (rope.type !== 'multiscale_3d' || (rope.convention ?? 'rotate_half') !== 'rotate_half') {
     throw new ModelConfigError(`architecture.rope ${JSON.stringify(rope)} is not the multi-scale 3D rotate-half RoPE this engine implements`);
@@ -108,22 +111,35 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
   if (arch.ropeSections.reduce((x, y) => x + y, 0) !== arch.headDim / 2) throw new ModelConfigError(`architecture.rope.sections must sum to head_dim/2 = ${arch.headDim / 2}`);
   const [textStart, textEnd] = range(v, 'text_range', 'vocab');
   const [imageStart, imageEnd] = range(v, 'image_range', 'vocab');
-  const special = (name: string) => num(sp, name, 'vocab.specials', { int: true, min: 0 });
+  const size = num(v, 'size', 'vocab', { int: true, min: 1 });
+  const special = (name: string) => optNum(sp, name, 'vocab.specials', -1, { int: true, min: 0, max: size - 1 });
+  const required = (name: string) => {
+    if (sp[name] === undefined) throw new ModelConfigError(`vocab.specials["${name}"] is missing`);
+    return special(name);
+  };
   const vocab: NextFlowVocab = {
-    size: num(v, 'size', 'vocab', { int: true, min: 1 }),
-    bos: special('<bos>'),
-    eos: special('<eos>'),
-    boi: special('<boi>'),
-    eoi: special('<eoi>'),
-    null: special('<null>'),
-    user: typeof sp['<user>'] === 'number' ? (sp['<user>'] as number) : undefined,
-    assistant: typeof sp['<assistant>'] === 'number' ? (sp['<assistant>'] as number) : undefined,
+    size,
+    bos: required('<bos>'),
+    eos: required('<eos>'),
+    boi: required('<boi>'),
+    eoi: required('<eoi>'),
+    null: required('<null>'),
+    user: sp['<user>'] === undefined ? undefined : special('<user>'),
+    assistant: sp['<assistant>'] === undefined ? undefined : special('<assistant>'),
     textStart,
     textCount: textEnd - textStart,
     imageStart,
     imageCount: imageEnd - imageStart,
   };
   if (imageEnd > vocab.size) throw new ModelConfigError(`vocab.image_range ends at ${imageEnd}, past vocab.size ${vocab.size}`);
+  if (textEnd > vocab.size) throw new ModelConfigError(`vocab.text_range ends at ${textEnd}, past vocab.size ${vocab.size}`);
+  if (textStart < imageEnd && imageStart < textEnd) throw new ModelConfigError(`vocab.text_range [${textStart}, ${textEnd}) and image_range [${imageStart}, ${imageEnd}) overlap`);
+  const ids = Object.entries(sp).map(([k, id]) => [k, id as number] as const);
+  for (const [k, id] of ids) {
+    if ((id >= textStart && id < textEnd) || (id >= imageStart && id < imageEnd)) throw new ModelConfigError(`vocab.specials["${k}"] = ${id} lies inside the text or image range`);
+    const twin = ids.find(([k2, id2]) => k2 !== k && id2 === id);
+    if (twin) throw new ModelConfigError(`vocab.specials["${k}"] and ["${twin[0]}"] are both ${id}`);
+  }
   const vq: NextFlowVq = {
     scales: ints(im, 'scales', 'image'),
     codeDim: num(im, 'code_dim', 'image', { int: true, min: 1 }),
@@ -142,6 +158,8 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
   if (vq.codebookSize !== vocab.imageCount) throw new ModelConfigError(`image.codebook_size=${vq.codebookSize} differs from the vocab's image range (${vocab.imageCount} codes)`);
   const latent = num(im, 'latent', 'image', { int: true, min: 1 });
   if (vq.scales.length < 1 || vq.scales[vq.scales.length - 1] !== latent) throw new ModelConfigError(`image.scales ${JSON.stringify(vq.scales)} must end at the latent grid ${latent}`);
+  // Positions and the KV cache are sized by it: bounded like every size the format allows.
+  const contextLength = optNum(c, 'max_context', 'config', 512, { int: true, min: 2, max: MAX_CONTEXT });
   const weights = files.weights;
   if (!Array.isArray(weights) || !weights.every((w) => typeof w === 'string')) throw new ModelConfigError('files.weights must list the safetensors files');
   return {
@@ -152,15 +170,9 @@ export function parseNextFlowConfig(json: unknown): NextFlowConfig {
     vocab,
     vq,
     // The context has room for far more; longer prompts are outside what the model was trained on.
-    maxTextTokens: typeof c.max_text_tokens === 'number' ? c.max_text_tokens : 32,
-    contextLength: typeof c.max_context === 'number' ? c.max_context : 512,
-    sampling: {
-      cfg: typeof s.cfg === 'number' ? s.cfg : 0,
-      topK: typeof s.top_k === 'number' ? s.top_k : 0,
-      topP: typeof s.top_p === 'number' ? s.top_p : 0,
-      temperature: typeof s.temperature === 'number' ? s.temperature : 1,
-      textTemperature: typeof s.text_temperature === 'number' ? s.text_temperature : 0,
-    },
+    maxTextTokens: optNum(c, 'max_text_tokens', 'config', 32, { int: true, min: 1, max: contextLength }),
+    contextLength,
+    sampling: samplingDefaults(s),
     files: { weights: weights as string[], tokenizer: typeof files.tokenizer === 'string' ? files.tokenizer : undefined },
   };
 }

@@ -50,6 +50,8 @@ export class NextFlowModel {
     this.imgInBias = uploadBuffer(ctx, imgInBiasPerScale, 'img-in-bias');
     this.decoder = new VqDecoder(ctx, weights, config.vq);
     if (weights.has('vq.encoder.conv_in.weight')) this.encoder = new VqEncoder(ctx, weights, config.vq, this.codebook);
+    weights.markUsed('lm.img_in.bias', 'lm.scale_emb'); // read on the CPU (imgInBiasPerScale)
+    weights.assertAllUsed();
   }
 
   static load(ctx: GpuContext, src: ModelSources): NextFlowModel {

@@ -3,7 +3,7 @@
  * checkpoints; docs/model-format.md), parsed and checked.
  */
 import { ModelConfigError } from '../../api/errors';
-import { ints, num, obj, type Json } from '../config-json';
+import { ints, num, obj, optNum, type Json } from '../config-json';
 
 export interface VarArch {
   depth: number;
@@ -49,7 +49,7 @@ export function parseVarConfig(json: unknown): VarConfig {
   const a = obj(c, 'architecture', 'config');
   const v = obj(c, 'vae', 'config');
   const im = obj(c, 'image', 'config');
-  const s = (c.sampling ?? {}) as Json;
+  const s = c.sampling === undefined ? {} : obj(c, 'sampling', 'config');
   const files = obj(c, 'files', 'config');
   if (a.shared_aln) throw new ModelConfigError('architecture.shared_aln = true (VAR-d36 style shared AdaLN) is not supported yet');
   if (a.attn_l2_norm === false) throw new ModelConfigError('architecture.attn_l2_norm = false is not supported: the released 256px models use l2-norm attention');
@@ -60,7 +60,7 @@ export function parseVarConfig(json: unknown): VarConfig {
     headDim: num(a, 'head_dim', 'architecture', { int: true, min: 1 }),
     ffn: num(a, 'ffn', 'architecture', { int: true, min: 1 }),
     numClasses: num(a, 'num_classes', 'architecture', { int: true, min: 1 }),
-    lnEps: typeof a.ln_eps === 'number' ? a.ln_eps : 1e-6,
+    lnEps: optNum(a, 'ln_eps', 'architecture', 1e-6, { min: 0, max: 1 }),
   };
   if (arch.heads * arch.headDim !== arch.dim) throw new ModelConfigError(`architecture heads·head_dim = ${arch.heads * arch.headDim} is not dim = ${arch.dim}`);
   if (arch.headDim !== 64 && arch.headDim !== 128) throw new ModelConfigError(`architecture.head_dim ${arch.headDim} is not one the attention kernel supports (64, 128)`);
@@ -93,11 +93,12 @@ export function parseVarConfig(json: unknown): VarConfig {
     vae,
     scales,
     imageSize,
+    // VAR's published defaults (cfg 4, top-k 900, top-p 0.95) where the config gives none.
     sampling: {
-      cfg: typeof s.cfg === 'number' ? s.cfg : 4,
-      topK: typeof s.top_k === 'number' ? s.top_k : 900,
-      topP: typeof s.top_p === 'number' ? s.top_p : 0.95,
-      temperature: typeof s.temperature === 'number' ? s.temperature : 1,
+      cfg: optNum(s, 'cfg', 'sampling', 4, { min: 0, max: 100 }),
+      topK: optNum(s, 'top_k', 'sampling', 900, { int: true, min: 0 }),
+      topP: optNum(s, 'top_p', 'sampling', 0.95, { min: 0, max: 1 }),
+      temperature: optNum(s, 'temperature', 'sampling', 1, { min: 0, max: 100 }),
     },
     classNames,
     files: { weights: weights as string[] },

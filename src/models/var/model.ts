@@ -59,6 +59,8 @@ export class VarModel {
       b: weights.expectShape(`vae.quantize.quant_resi.qresi_ls.${k}.bias`, [v.zChannels]),
     }));
     this.decoder = new VarVaeDecoder(ctx, weights, config);
+    weights.markUsed('var.pos_start', 'var.pos_1LC', 'var.lvl_embed.weight', 'var.class_emb.weight'); // read on the CPU
+    weights.assertAllUsed();
     this.posLvl = uploadBuffer(ctx, posLvl, 'var-pos-lvl');
   }
 
@@ -90,7 +92,7 @@ export class VarModel {
       const n = info.shape.reduce((x, y) => x * y, 1);
       return F32_TENSORS.test(name) || info.shape.length < 2 || n % 2 === 1 || (info.shape.length === 2 && info.shape[1] % 2 === 1);
     };
-    const weights = uploadSafetensors(ctx, files, toF32);
+    const weights = uploadSafetensors(ctx, files, toF32, ['F32', 'F16', 'I8']);
     try {
       return new VarModel(ctx, config, weights, classEmb, first, posLvl);
     } catch (e) {

@@ -40,6 +40,9 @@ export function bindVarBlocks(ws: WeightSet, a: VarArch, vocab: number): VarBloc
   const blocks: VarBlock[] = [];
   for (let i = 0; i < a.depth; i++) {
     const p = `blocks.${i}.`;
+    // The official q_bias and v_bias travel along; the converter folded them into qkv_bias, bound below.
+    t(p + 'attn.q_bias', [C]);
+    t(p + 'attn.v_bias', [C]);
     blocks.push({
       scaleMul: t(p + 'attn.scale_mul_1H11', [1, a.heads, 1, 1]),
       // q_bias, a zero k bias and v_bias in one vector (written by the converter).
