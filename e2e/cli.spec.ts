@@ -117,10 +117,15 @@ test('cli: chat runs a conversation in order and writes the transcript and image
     // Turn 1 is the caption golden (an attached image and its question, seed s); turn 2 asks for a drawing.
     const question = 'what is in this image ?';
     const drawText = draw.messages[0].parts.find((p) => p.text)!.text!;
-    const r = await cli(['chat', ...model, '--out', dir, '--seed', String(caption.options.seed), '--attach', `1:${join(GOLDEN_DIR, 'caption_input.png')}`, question, drawText]);
+    // Then more turns than the context holds: older turns are left out, and each drop is a line on stderr.
+    const more = ['now make it blue', 'what do you see ?', drawText];
+    const r = await cli(['chat', ...model, '--out', dir, '--seed', String(caption.options.seed), '--attach', `1:${join(GOLDEN_DIR, 'caption_input.png')}`, question, drawText, ...more]);
     expect(r.code, r.stderr).toBe(0);
-    const t = JSON.parse(readFileSync(join(dir, 'transcript.json'), 'utf8')) as { turns: Array<{ user: string; reply: { text: string; images: string[] }; context: { tokens: number; length: number } }> };
-    expect(t.turns.map((x) => x.user)).toEqual([question, drawText]);
+    const t = JSON.parse(readFileSync(join(dir, 'transcript.json'), 'utf8')) as { turns: Array<{ user: string; reply: { text: string; images: string[] }; context: { tokens: number; length: number }; dropped?: { turns: number[] } }> };
+    expect(t.turns.map((x) => x.user)).toEqual([question, drawText, ...more]);
+    const drops = t.turns.filter((x) => x.dropped).length;
+    expect(drops, 'turns left out of the context').toBeGreaterThan(0);
+    expect(r.stderr.match(/Left out the/g)?.length).toBe(drops);
     expect(t.turns[0].reply.text).toBe(caption.text);
     expect(t.turns[0].reply.images).toEqual([]);
     for (const x of t.turns) expect(x.context.tokens).toBeLessThanOrEqual(x.context.length);
