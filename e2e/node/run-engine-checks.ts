@@ -3,7 +3,7 @@
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
-import { CancelledError, ContextTooLongError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError, WeightsFormatError } from '../../src/api/errors';
+import { CancelledError, ContextTooLongError, DeviceLostError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError, WeightsFormatError } from '../../src/api/errors';
 import { runChat } from '../../src/engine/chat-driver';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
 import { nextflowLoaded } from '../../src/models/nextflow/family';
@@ -121,6 +121,45 @@ console.log(`${works ? 'ok  ' : 'FAIL'} generates after the failures`);
 works ? passed++ : failed++;
 await engine.dispose();
 
+// Device loss: a generation in flight fails with DeviceLostError; the next call makes a new device,
+// loads the model again (no network: from the same files) and gives the same image as before the loss.
+{
+  let device: GPUDevice | undefined;
+  const real = await createNodeGpu();
+  // The engine's own device, caught as it is created, so the test can destroy it like a driver reset would.
+  const spy = {
+    requestAdapter: async (o?: GPURequestAdapterOptions) => {
+      const a = (await real.requestAdapter(o))!;
+      const requestDevice = a.requestDevice.bind(a);
+      Object.defineProperty(a, 'requestDevice', { value: async (d?: GPUDeviceDescriptor) => (device = await requestDevice(d)) });
+      return a;
+    },
+    getPreferredCanvasFormat: () => real.getPreferredCanvasFormat(),
+    wgslLanguageFeatures: real.wgslLanguageFeatures,
+  } as unknown as GPU;
+  const lossy = new InThreadEngine({ gpu: spy, storage: 'memory', fetch: localDirFetch(modelDir) });
+  await lossy.loadModel(LOCAL_BASE, { warmUp: false });
+  const before = await lossy.generateImage({ prompt: 'red apple', seed: 5, previews: false });
+  const first = device;
+  await check('a device lost mid-generation is DeviceLostError', DeviceLostError, () =>
+    lossy.generateImage({ prompt: 'red apple', seed: 5 }, (e) => {
+      if (e.scale === 1) first!.destroy();
+    }),
+  );
+  const after = await lossy.generateImage({ prompt: 'red apple', seed: 5, previews: false });
+  const same = device !== first && JSON.stringify(after.codes) === JSON.stringify(before.codes);
+  console.log(`${same ? 'ok  ' : 'FAIL'} the next request after the loss works on a new device, with the same codes`);
+  same ? passed++ : failed++;
+  device!.destroy(); // lost while idle
+  await new Promise((r) => setTimeout(r, 50));
+  const idle = await lossy.chat([ask('draw a small red circle at the top left on a white background')], { seed: 0, maxNewTokens: 4 }).then(
+    (r) => r.message.parts.length > 0,
+    () => false,
+  );
+  console.log(`${idle ? 'ok  ' : 'FAIL'} a device lost while idle is replaced on the next request (chat)`);
+  idle ? passed++ : failed++;
+  await lossy.dispose();
+}
 // A config that does not match its weights: change the width in config.json and load the same weights.
 const ctx = await createGpuContext({ gpu });
 const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });

@@ -33,7 +33,7 @@ export class WebGPUUnavailableError extends NextscaleError {
 /** The GPU device was lost (driver reset, tab in background too long, out of memory). */
 export class DeviceLostError extends NextscaleError {
   constructor(reason: string, message: string) {
-    super('E_DEVICE_LOST', `The GPU device was lost (${reason}: ${message}). Reload the model to create a new device.`);
+    super('E_DEVICE_LOST', `The GPU device was lost (${reason}: ${message}). Try again: the next request creates a new device and loads the model again from the cache.`);
   }
 }
 

@@ -39,6 +39,8 @@ export class InThreadEngine implements Engine {
   private chatSession: ChatSession<Recorder, GpuOutput> = {};
   /** One GPU job at a time: generations queue behind each other. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last model loaded, to load again on a new device after a device loss (from the cache, not the network). */
+  private lastLoad?: { urlOrId: string; opts: LoadModelOptions };
 
   constructor(private opts: InThreadEngineOptions = {}) {}
 
@@ -67,14 +69,36 @@ export class InThreadEngine implements Engine {
     return run;
   }
 
-  private loaded(): LoadedModel {
+  /**
+   * The loaded model, on a working device. After a device loss the first call here makes a new device
+   * and loads the last model again (from the IndexedDB cache or the picked files; nothing is
+   * downloaded again), so one failed request is all a loss costs.
+   */
+  private async loaded(): Promise<LoadedModel> {
+    if (this.lostError && this.lastLoad) {
+      const { urlOrId, opts } = this.lastLoad;
+      this.lostError = null;
+      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp });
+    }
     if (this.lostError) throw this.lostError;
     if (!this.model) throw new ModelConfigError('no model is loaded; call loadModel() first');
     return this.model;
   }
 
+  /** The typed error of a request that failed because the device was lost meanwhile (mapAsync aborts first, then `lost` resolves). */
+  private async deviceLoss(ctx: GpuContext | null): Promise<DeviceLostError | undefined> {
+    if (this.lostError) return this.lostError;
+    if (!ctx) return undefined;
+    return Promise.race([ctx.lost, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+  }
+
   async loadModel(urlOrId: string, o: LoadModelOptions = {}): Promise<ModelInfo> {
-    return this.serialize(async () => {
+    return this.serialize(() => this.load(urlOrId, o));
+  }
+
+  private async load(urlOrId: string, o: LoadModelOptions): Promise<ModelInfo> {
+    {
+      this.lostError = null; // loading asks for a working device: a new one after a loss
       const backend = await this.gpu();
       const ctx = backend.ctx;
       const local = o.files?.length ? localFilesBase(urlOrId) : undefined;
@@ -117,13 +141,14 @@ export class InThreadEngine implements Engine {
       }
       o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
       this.model = model;
+      this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp } };
       return { ...model.info, id: files.id, gpuBytes: model.gpuBytes, cached: files.cached, note: files.note };
-    });
+    }
   }
 
   async generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
     return this.serialize(async () => {
-      const m = this.loaded();
+      const m = await this.loaded();
       const smp = imageSampling(opts, m.sampling);
       throwIfAborted(opts.signal, 'Image generation');
       const backend = await this.gpu();
@@ -151,6 +176,8 @@ export class InThreadEngine implements Engine {
           });
         }
       } catch (e) {
+        const lost = await this.deviceLoss(backend.ctx);
+        if (lost) throw lost;
         if (opts.signal?.aborted && !(e instanceof CancelledError)) throw new CancelledError('Image generation');
         throw e;
       } finally {
@@ -163,17 +190,23 @@ export class InThreadEngine implements Engine {
 
   async chat(messages: ChatMessage[], opts: ChatOptions = {}, onEvent?: (e: ChatEvent) => void): Promise<ChatReply> {
     return this.serialize(async () => {
-      const m = this.loaded();
+      const m = await this.loaded();
       if (!m.chat) {
         const hint = m.info.conditioning === 'class' ? 'It is a class-conditional image generator: call generateImage({ classLabel }).' : 'It is an image generator: call generateImage().';
         throw new UnsupportedTaskError(m.info.name, 'chat', hint);
       }
-      return runChat(await this.gpu(), m, messages, opts, onEvent, undefined, this.chatSession);
+      const backend = await this.gpu();
+      try {
+        return await runChat(backend, m, messages, opts, onEvent, undefined, this.chatSession);
+      } catch (e) {
+        throw (await this.deviceLoss(backend.ctx)) ?? e;
+      }
     });
   }
 
   async checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck> {
-    const m = this.loaded();
+    const m = this.model;
+    if (!m) throw new ModelConfigError('no model is loaded; call loadModel() first');
     if ('prompt' in input) {
       if (!m.promptTokens) throw new UnsupportedTaskError(m.info.name, 'read text prompts', 'It is class-conditional: pick a class label instead.');
       return { tokens: m.promptTokens(input.prompt), limit: m.info.maxPromptTokens, unknown: m.unknownWords?.(input.prompt) ?? [] };
