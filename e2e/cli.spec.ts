@@ -117,14 +117,17 @@ test('cli: chat runs a conversation in order and writes the transcript and image
     // Turn 1 is the caption golden (an attached image and its question, seed s); turn 2 asks for a drawing.
     const question = 'what is in this image ?';
     const drawText = draw.messages[0].parts.find((p) => p.text)!.text!;
-    // Then more turns than the context holds: older turns are left out, and each drop is a line on stderr.
-    const more = ['now make it blue', 'what do you see ?', drawText];
+    // Then a conversation over three contexts long: older turns are left out, each drop a line on stderr.
+    const more = ['now make it blue', 'what do you see ?', drawText, 'now make it green', 'describe it', 'draw a large blue triangle at the bottom on a white background', 'now make it red', 'draw a small green circle in the center on a black background', 'draw a large red square at the top right on a yellow background', 'draw a small blue circle at the bottom left on a white background'];
     const r = await cli(['chat', ...model, '--out', dir, '--seed', String(caption.options.seed), '--attach', `1:${join(GOLDEN_DIR, 'caption_input.png')}`, question, drawText, ...more]);
     expect(r.code, r.stderr).toBe(0);
     const t = JSON.parse(readFileSync(join(dir, 'transcript.json'), 'utf8')) as { turns: Array<{ user: string; reply: { text: string; images: string[] }; context: { tokens: number; length: number }; dropped?: { turns: number[] } }> };
     expect(t.turns.map((x) => x.user)).toEqual([question, drawText, ...more]);
     const drops = t.turns.filter((x) => x.dropped).length;
     expect(drops, 'turns left out of the context').toBeGreaterThan(0);
+    const last = t.turns[t.turns.length - 1] as { context: { tokens: number; length: number }; dropped?: { tokensBefore: number; tokensAfter: number } };
+    const whole = last.dropped ? last.dropped.tokensBefore + (last.context.tokens - last.dropped.tokensAfter) : last.context.tokens;
+    expect(whole, 'the conversation is three contexts long').toBeGreaterThanOrEqual(3 * last.context.length);
     expect(r.stderr.match(/Left out the/g)?.length).toBe(drops);
     expect(t.turns[0].reply.text).toBe(caption.text);
     expect(t.turns[0].reply.images).toEqual([]);
