@@ -28,17 +28,13 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * P.nx + wid.x) * {{WG}}u + lid;
   if (i >= P.B * P.C * P.outH * P.outW) { return; }
-  let o = resize_out_coords(i);
-  let b = o.x;
-  let c = o.y;
-  let oy = o.z;
-  let ox = o.w;
+  let o = resize_out_coords(i); // (input plane, oy, ox)
   // Integer bin edges: no float rounding can move a bin boundary.
-  let y0 = (oy * P.inH) / P.outH;
-  let y1 = ((oy + 1u) * P.inH + P.outH - 1u) / P.outH;
-  let x0 = (ox * P.inW) / P.outW;
-  let x1 = ((ox + 1u) * P.inW + P.outW - 1u) / P.outW;
-  let base = (b * P.C + c) * P.inH * P.inW;
+  let y0 = (o.y * P.inH) / P.outH;
+  let y1 = ((o.y + 1u) * P.inH + P.outH - 1u) / P.outH;
+  let x0 = (o.z * P.inW) / P.outW;
+  let x1 = ((o.z + 1u) * P.inW + P.outW - 1u) / P.outW;
+  let base = o.x * P.inH * P.inW;
   var acc = 0.0;
   for (var y = y0; y < y1; y++) {
     for (var xx = x0; xx < x1; xx++) {

@@ -50,13 +50,9 @@ fn tap(i: i32, n: u32) -> u32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * P.nx + wid.x) * {{WG}}u + lid;
   if (i >= P.B * P.C * P.outH * P.outW) { return; }
-  let o = resize_out_coords(i);
-  let b = o.x;
-  let c = o.y;
-  let oy = o.z;
-  let ox = o.w;
-  let sy = (f32(oy) + 0.5) * P.scaleH - 0.5;
-  let sx = (f32(ox) + 0.5) * P.scaleW - 0.5;
+  let o = resize_out_coords(i); // (input plane, oy, ox)
+  let sy = (f32(o.y) + 0.5) * P.scaleH - 0.5;
+  let sx = (f32(o.z) + 0.5) * P.scaleW - 0.5;
   let fy = floor(sy);
   let fx = floor(sx);
   let wy = cubicWeights(sy - fy);
@@ -64,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let iy = i32(fy);
   let ix = i32(fx);
   let xs = vec4<u32>(tap(ix - 1, P.inW), tap(ix, P.inW), tap(ix + 1, P.inW), tap(ix + 2, P.inW));
-  let base = (b * P.C + c) * P.inH * P.inW;
+  let base = o.x * P.inH * P.inW;
   var acc = 0.0;
   for (var k = 0; k < 4; k++) {
     let row = base + tap(iy - 1 + k, P.inH) * P.inW;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MAX_CONTEXT, parseNextFlowConfig } from '../models/nextflow/config';
 import { ModelConfigError } from '../api/errors';
+import { fuzzSeed, rng } from './fuzz-rng';
 
 const shipped = JSON.parse(readFileSync(new URL('../../models/nextscale-tiny/config.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const clone = () => structuredClone(shipped) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -33,18 +34,6 @@ test('config: each corruption of the reliability issue is a ModelConfigError', (
   }
 });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
-
 const VALUES: unknown[] = [0, 1, -1, 2, 3, 7, 64, 512, 1e9, -5, 0.5, NaN, null, true, 'ten', '8', [], {}, [0, 1], [1, 0], [0, 1e9]];
 
 /** Every path to a leaf (or small array) of a JSON value. */
@@ -54,7 +43,7 @@ function paths(v: unknown, at: string[] = []): string[][] {
 }
 
 test('config fuzz: 4,000 mutations give ModelConfigError or a config whose invariants hold', () => {
-  const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const seed = fuzzSeed();
   const r = rng(seed);
   const all = paths(shipped).filter((p) => p[0] !== 'training' && p[0] !== 'vq' || ['latent_ch', 'dec_widths', 'enc_widths', 'groupnorm_groups'].includes(p[1] ?? ''));
   let accepted = 0;
