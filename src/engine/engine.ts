@@ -14,7 +14,7 @@ import { familyOf } from '../models/registry';
 import type { LoadedModel } from '../models/family';
 import type { GpuOutput, Recorder } from '../gpu/recorder';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
-import { CancelledError, DeviceLostError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, throwIfAborted } from '../api/errors';
+import { CancelledError, DeviceLostError, NextscaleError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, throwIfAborted } from '../api/errors';
 import { driveScales } from './scale-driver';
 import { endChatSession, runChat, type ChatSession } from './chat-driver';
 import { imageSampling } from './sampling-options';
@@ -85,10 +85,13 @@ export class InThreadEngine implements Engine {
     return this.model;
   }
 
-  /** The typed error of a request that failed because the device was lost meanwhile (mapAsync aborts first, then `lost` resolves). */
-  private async deviceLoss(ctx: GpuContext | null): Promise<DeviceLostError | undefined> {
+  /**
+   * The typed error of a request that failed because the device was lost meanwhile: mapAsync aborts
+   * first, then `lost` resolves. Only raw (untyped) errors can be that; typed ones pass through at once.
+   */
+  private async deviceLoss(ctx: GpuContext | null, e: unknown): Promise<DeviceLostError | undefined> {
     if (this.lostError) return this.lostError;
-    if (!ctx) return undefined;
+    if (!ctx || e instanceof NextscaleError) return undefined;
     return Promise.race([ctx.lost, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
   }
 
@@ -97,53 +100,51 @@ export class InThreadEngine implements Engine {
   }
 
   private async load(urlOrId: string, o: LoadModelOptions): Promise<ModelInfo> {
-    {
-      this.lostError = null; // loading asks for a working device: a new one after a loss
-      const backend = await this.gpu();
-      const ctx = backend.ctx;
-      const local = o.files?.length ? localFilesBase(urlOrId) : undefined;
-      const files = await loadModelFiles(local ?? resolveModelUrl(urlOrId, this.opts.modelBaseUrl), {
-        onProgress: o.onProgress,
-        signal: o.signal,
-        fetch: local ? localFilesFetch(o.files!, local, this.opts.fetch) : this.opts.fetch,
-        storage: this.opts.storage === 'memory' ? null : undefined,
-      });
-      throwIfAborted(o.signal, 'Loading the model');
-      const config = files.config as Record<string, unknown> | undefined;
-      if (!config) throw new ModelConfigError('the manifest does not list config.json');
-      const family = familyOf(config);
-      endChatSession(this.chatSession);
-      this.model?.destroy();
-      this.model = null;
-      // Weight buffers that do not fit surface as an out-of-memory error scope, not as an exception.
-      ctx.device.pushErrorScope('out-of-memory');
-      let model: LoadedModel | undefined;
-      let loadError: unknown;
-      try {
-        model = family.load(ctx, { config, json: (path) => files.files.get(path)?.json(), files: files.files });
-      } catch (e) {
-        loadError = e;
-      }
-      if (await ctx.device.popErrorScope()) {
-        model?.destroy();
-        throw new GpuOutOfMemoryError(`The model "${files.id}"`, [...files.files.values()].reduce((a, f) => a + f.size, 0));
-      }
-      if (!model) throw loadError;
-      if (model.warmUpSteps && (o.warmUp ?? true)) {
-        o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
-        // One small generation with the model's own sampling settings, so every pipeline it uses is compiled.
-        const steps = model.warmUpSteps({ ...model.sampling, seed: 0 });
-        try {
-          for await (const _ of driveScales(backend, steps, { previews: true, signal: o.signal, what: 'Loading the model' }));
-        } finally {
-          steps.release();
-        }
-      }
-      o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
-      this.model = model;
-      this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp } };
-      return { ...model.info, id: files.id, gpuBytes: model.gpuBytes, cached: files.cached, note: files.note };
+    this.lostError = null; // loading asks for a working device: a new one after a loss
+    const backend = await this.gpu();
+    const ctx = backend.ctx;
+    const local = o.files?.length ? localFilesBase(urlOrId) : undefined;
+    const files = await loadModelFiles(local ?? resolveModelUrl(urlOrId, this.opts.modelBaseUrl), {
+      onProgress: o.onProgress,
+      signal: o.signal,
+      fetch: local ? localFilesFetch(o.files!, local, this.opts.fetch) : this.opts.fetch,
+      storage: this.opts.storage === 'memory' ? null : undefined,
+    });
+    throwIfAborted(o.signal, 'Loading the model');
+    const config = files.config as Record<string, unknown> | undefined;
+    if (!config) throw new ModelConfigError('the manifest does not list config.json');
+    const family = familyOf(config);
+    endChatSession(this.chatSession);
+    this.model?.destroy();
+    this.model = null;
+    // Weight buffers that do not fit surface as an out-of-memory error scope, not as an exception.
+    ctx.device.pushErrorScope('out-of-memory');
+    let model: LoadedModel | undefined;
+    let loadError: unknown;
+    try {
+      model = family.load(ctx, { config, json: (path) => files.files.get(path)?.json(), files: files.files });
+    } catch (e) {
+      loadError = e;
     }
+    if (await ctx.device.popErrorScope()) {
+      model?.destroy();
+      throw new GpuOutOfMemoryError(`The model "${files.id}"`, [...files.files.values()].reduce((a, f) => a + f.size, 0));
+    }
+    if (!model) throw loadError;
+    if (model.warmUpSteps && (o.warmUp ?? true)) {
+      o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
+      // One small generation with the model's own sampling settings, so every pipeline it uses is compiled.
+      const steps = model.warmUpSteps({ ...model.sampling, seed: 0 });
+      try {
+        for await (const _ of driveScales(backend, steps, { previews: true, signal: o.signal, what: 'Loading the model' }));
+      } finally {
+        steps.release();
+      }
+    }
+    o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
+    this.model = model;
+    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp } };
+    return { ...model.info, id: files.id, gpuBytes: model.gpuBytes, cached: files.cached, note: files.note };
   }
 
   async generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
@@ -176,7 +177,7 @@ export class InThreadEngine implements Engine {
           });
         }
       } catch (e) {
-        const lost = await this.deviceLoss(backend.ctx);
+        const lost = await this.deviceLoss(backend.ctx, e);
         if (lost) throw lost;
         if (opts.signal?.aborted && !(e instanceof CancelledError)) throw new CancelledError('Image generation');
         throw e;
@@ -199,7 +200,7 @@ export class InThreadEngine implements Engine {
       try {
         return await runChat(backend, m, messages, opts, onEvent, undefined, this.chatSession);
       } catch (e) {
-        throw (await this.deviceLoss(backend.ctx)) ?? e;
+        throw (await this.deviceLoss(backend.ctx, e)) ?? e;
       }
     });
   }

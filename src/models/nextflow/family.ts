@@ -20,13 +20,14 @@ const withPlaceholderCodes = (m: ChatMessage): ChatMessage => ({ ...m, parts: m.
 /** A loaded NextFlow model as the engine sees it. */
 export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
   const c = m.config;
+  const words = m.tokenizer.words();
   return {
     info: {
       name: c.name, family: 'nextflow', imageSize: c.vq.imageSize, scales: c.vq.scales, conditioning: 'text',
       canCaption: true, canSeeImages: m.canSeeImages, contextLength: c.contextLength, sampling: c.sampling,
-      maxPromptTokens: c.maxTextTokens, parameters: m.weights.parameters, vocabulary: m.tokenizer.words(),
+      maxPromptTokens: c.maxTextTokens, parameters: m.weights.parameters, vocabulary: words,
       description: c.description ? `${c.name}: ${c.description}` : `${c.name}: a NextFlow-style text+image model, ${formatCount(m.weights.parameters)} parameters, ` +
-        `${c.vq.imageSize}×${c.vq.imageSize} images, a vocabulary of ${m.tokenizer.words().length} words, a ${c.contextLength}-token context`,
+        `${c.vq.imageSize}×${c.vq.imageSize} images, a vocabulary of ${words.length} words, a ${c.contextLength}-token context`,
     },
     sampling: c.sampling,
     gpuBytes: m.gpuBytes,
