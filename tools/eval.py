@@ -1,6 +1,7 @@
 """Quality of an exported model: held-out shape prompts scored by the procedural checker, greedy captions
-of held-out images, chat (captions, drawing on request, colour edits; nextscale_tools/chat_eval.py), an
-emoji contact sheet, and emoji retrieval (is each generated emoji nearest to its own glyph among all of them?).
+of held-out images, chat (captions, drawing on request, colour edits; nextscale_tools/chat_eval.py), five-turn
+conversations and captions of a renderer training never uses (nextscale_tools/convo_eval.py), an emoji contact
+sheet, and emoji retrieval (is each generated emoji nearest to its own glyph among all of them?).
 
   /usr/bin/python3 tools/eval.py [--model models/nextscale-tiny] [--n 60] [--docs docs]
 Writes docs/nextscale-tiny-eval.json, docs/nextscale-tiny-emoji.png and docs/nextscale-tiny-shapes.png.
@@ -20,6 +21,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from nextscale_tools import checker, emoji, shapes  # noqa: E402
 from nextscale_tools.chat_eval import eval_chat  # noqa: E402
+from nextscale_tools.convo_eval import five_turn, heldout_renderer  # noqa: E402
 from nextscale_tools.loader import load_runner  # noqa: E402
 from nextscale_tools.palette import shape_caption  # noqa: E402
 from nextscale_tools.vq import to_unit  # noqa: E402
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--model", default=os.path.join(REPO, "models", "nextscale-tiny"))
     ap.add_argument("--n", type=int, default=60, help="held-out prompts per split")
     ap.add_argument("--n-chat", type=int, default=30, help="held-out images/prompts for the chat scores")
+    ap.add_argument("--n-convo", type=int, default=24, help="five-turn conversations")
     ap.add_argument("--docs", default=os.path.join(REPO, "docs"))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -123,6 +126,8 @@ def main():
     if jitter != shapes.JITTER_PX:  # robustness: captions of images placed off the grid centres, as before
         res[f"caption_heldout_jitter{shapes.JITTER_PX}"], _ = eval_captions(runner, ho)
     res.update(eval_chat(runner, smp, ho[: a.n_chat], a.n_chat, jitter))
+    res["five_turn"] = five_turn(runner, smp, list(zip(ho[: a.n_convo], ho[::-1][: a.n_convo])), mc["max_context"])
+    res["caption_heldout_renderer"] = heldout_renderer(runner, smp, ho)
     emoji_imgs = [runner.generate(p, seed=0, cfg=smp["cfg"], temperature=smp["temperature"], top_k=smp["top_k"],
                                   top_p=smp["top_p"])[2] for p in EMOJI_PROMPTS]
     res["emoji_retrieval"] = eval_emoji_retrieval(runner, smp, emoji_imgs)

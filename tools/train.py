@@ -48,9 +48,9 @@ def seed_vq_checkpoint(model_dir, run_dir, log):
         vq_meta = json.load(f)["vq"]
     psnr, recon_checker = vq_meta.get("heldout_psnr_db"), vq_meta.get("heldout_recon_checker_pct")
     state = {k[len("vq."):]: v.float() for k, v in tensors.items()}
-    # an exported tokenizer is final: its decoder fine-tune (if the recipe has one) is done too
+    # an exported tokenizer is final: its decoder fine-tunes (if the recipe has them) are done too
     torch.save({"model": state, "opt": None, "step": int(meta.get("steps", 0)), "elapsed": 0.0, "done": True, "psnr": psnr,
-                "checker": recon_checker, "decoder_finetune_done": True}, path)
+                "checker": recon_checker, "decoder_finetune_done": True, "sample_finetune_done": True}, path)
     log(f"vq: seeded from {model_dir}")
 
 

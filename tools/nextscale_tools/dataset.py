@@ -5,9 +5,11 @@ import random
 import numpy as np
 
 from . import chat, emoji, shapes
+from .render_varied import build_varied
 
 EDIT_PAIRS = 4000
-DATA_VERSION = 2  # bump when build() changes, so stale caches are not reused
+VARIED_PER_COMBO = 2  # varied renders (render_varied.py) of each training combo, for reading attached images
+DATA_VERSION = 3  # bump when build() changes, so stale caches are not reused
 EMOJI_VQ_HOLDOUT = 64  # emoji kept out of VQ training only, to report held-out reconstruction PSNR
 
 
@@ -24,6 +26,8 @@ def build(seed, shape_variants, quick=False, jitter_px=shapes.JITTER_PX):
                                              ("shapes_pairs", pairs, 1, seed + 2)):
         imgs, caps, _ = shapes.build(combos, variants, sub_seed, jitter_px)
         out[name] = {"images": imgs, "captions": caps}
+    v_imgs, v_caps = build_varied(train, VARIED_PER_COMBO if not quick else 1, seed + 5)
+    out["shapes_varied"] = {"images": v_imgs, "captions": v_caps}
     out["edits"] = chat.build_edit_pairs(train, EDIT_PAIRS if not quick else 32, seed + 4, jitter_px)
     e_imgs, e_caps = emoji.build()
     if quick:

@@ -35,3 +35,15 @@ def nearest_color(rgb):
 def shape_caption(size, color, shape, position, bg):
     prep = "in the" if position == "center" else "at the"
     return f"a {size} {color} {shape} {prep} {position} on a {bg} background"
+
+
+def parse_caption(text):
+    """(size, color, shape, position, bg) of a shape caption, or None when the text is not one."""
+    w = text.split()
+    if len(w) < 10 or w[0] != "a" or w[-1] != "background" or w[-3:-1][0] != "a" or w[-4] != "on":
+        return None
+    size, color, shape, bg = w[1], w[2], w[3], w[-2]
+    pos = " ".join(w[6:-4]) if w[4:6] in (["at", "the"], ["in", "the"]) else None
+    if size not in SIZES or color not in COLORS or shape not in SHAPES or pos not in POSITIONS or bg not in COLORS:
+        return None
+    return size, color, shape, pos, bg

@@ -6,7 +6,7 @@ scale-aware k_s (one image sums to 1), text targets by 1/n over the n text targe
 """
 import numpy as np
 
-from . import chat
+from . import chat, convo
 from .seq import caption_layout, cells_per_image, chat_layout, t2i_layout
 
 
@@ -138,7 +138,8 @@ class RowMaker:
         return list(zip(users, assts, eoss))
 
     def chat_cap(self, split, i):
-        q = chat.QUESTIONS[self.rng.integers(len(chat.QUESTIONS))]
+        questions = chat.QUESTIONS + chat.FOLLOW_UPS
+        q = questions[self.rng.integers(len(questions))]
         answer = self.words(self.data[split]["captions"][i])
         row, _ = self._chat([("user", [("image", len(self.scales)), ("tokens", self.vocab.encode(q))]),
                              ("assistant", [("tokens", answer)])])
@@ -175,4 +176,45 @@ class RowMaker:
             ("user", [("tokens", self.words(edit))]), ("assistant", self._image_reply(chat.EDIT_REPLY))]
         row, bois = self._chat(turns)
         self._mark_image_turns(row, bois, [self.corrected(split, i), self.corrected(split, i, after=True)])
+        return row
+
+    # ---- conversations (convo.py) ------------------------------------------------------------------------
+    def world(self):
+        if not hasattr(self, "_world"):
+            d = self.data
+            self._world = convo.World(d["shapes_train"]["captions"], d["shapes_varied"]["captions"],
+                                      d["emoji"]["captions"])
+        return self._world
+
+    def convo(self, split, i):
+        """A multi-turn conversation (convo.script); split and i are unused: every row is a fresh script."""
+        turns = convo.script(self.world(), self.rng)
+        S = len(self.scales)
+        spec, images = [], []  # images in sequence order: ("input", split, i) or ("target", split, i)
+        for t in turns:
+            user = []
+            if t["attach"] is not None:
+                user.append(("image", S))
+                images.append(("input", "shapes_varied", t["attach"]))
+            user.append(("tokens", self.words(t["user"])))
+            reply = []
+            for kind, arg in t["reply"]:
+                if kind == "text":
+                    reply.append(("tokens", self.words(arg)))
+                else:
+                    reply.append(("image", S))
+                    images.append(("target",) + arg)
+            spec += [("user", user), ("assistant", reply)]
+        row, bois = self._chat(spec)
+        for (u, a, e), t in zip(self._turn_marks(row), turns):
+            if any(kind == "image" for kind, _ in t["reply"]):
+                self.drop_prompt(row, u + 1, a)
+            self.mark_answer(row, a, e)
+        for k, ((role, sp, idx), boi) in enumerate(zip(images, bois)):
+            if role == "target":
+                tgt, inp = self.corrected(sp, idx)
+                self.mark_image(row, boi, k, tgt)
+                row.inp.append(inp)
+            else:
+                row.inp.append(self.codes(sp, idx)[0][: self.n_codes])
         return row

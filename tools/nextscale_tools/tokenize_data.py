@@ -6,6 +6,9 @@ import torch
 
 from .vq import to_unit
 
+# splits that are only ever read (attached images), never drawn: no self-correction chains
+INPUT_ONLY = {"shapes_varied"}
+
 
 def _latents(vq, images_u8, batch):
     """The encoder's latents, a batch at a time (eval mode)."""
@@ -53,10 +56,10 @@ def load_or_tokenize(vq, data, cfg, run_dir, log):
     variants = lm.get("self_correct_chains", 0)
     wanted = {split: [(field, prefix) for field, prefix in (("images", ""), ("after_images", "after_")) if field in d]
               for split, d in data.items()}
-    def has_chains(have, prefix):
-        return prefix + "chain_inp" in have and have[prefix + "chain_inp"].shape[1] == variants
+    def has_chains(have, prefix, split):
+        return split in INPUT_ONLY or (prefix + "chain_inp" in have and have[prefix + "chain_inp"].shape[1] == variants)
 
-    if all(prefix + "codes" in out.get(split, {}) and (not variants or has_chains(out[split], prefix))
+    if all(prefix + "codes" in out.get(split, {}) and (not variants or has_chains(out[split], prefix, split))
            for split, fields in wanted.items() for _, prefix in fields):
         return out
     for split, fields in wanted.items():
@@ -66,7 +69,7 @@ def load_or_tokenize(vq, data, cfg, run_dir, log):
                 codes, tops = tokenize_images(vq, data[split][field], lm["self_correct_topk"])
                 have.update({prefix + "codes": codes, prefix + "topk": tops})
                 log(f"tokenized {split}.{field}: {codes.shape}")
-            if variants and not has_chains(have, prefix):
+            if variants and not has_chains(have, prefix, split):
                 seed = cfg["seed"] * 1000 + sorted(wanted).index(split) * 2 + (prefix != "")
                 inp, tgt = chain_images(vq, data[split][field], lm["self_correct_topk"], lm["self_correct_prob"],
                                         variants, seed)

@@ -29,6 +29,9 @@ TASKS = {
     "chat_cap": ("chat_cap", [("shapes_train", 0.8), ("emoji", 0.2)]),
     "chat_draw": ("chat_draw", [("shapes_train", 0.8), ("emoji", 0.2)]),
     "chat_edit": ("chat_edit", [("edits", 1.0)]),
+    "varied_cap": ("cap", [("shapes_varied", 1.0)]),
+    "chat_cap_varied": ("chat_cap", [("shapes_varied", 1.0)]),
+    "convo": ("convo", [("shapes_train", 1.0)]),
 }
 
 
@@ -62,11 +65,11 @@ def collate_rows(rows, pad_id, n_codes):
     return ids, scale, pos, group, slot, tgt, wt, inp
 
 
-def batch_groups(rows, pad_id, n_codes, split_len=200):
-    """Short and long rows go in separate forward passes, so a few long chat rows do not pad the rest."""
-    short = [r for r in rows if len(r.lay) <= split_len]
-    long = [r for r in rows if len(r.lay) > split_len]
-    return [collate_rows(g, pad_id, n_codes) for g in (short, long) if g]
+def batch_groups(rows, pad_id, n_codes, split_lens=(200, 480)):
+    """Rows go in separate forward passes by length, so a few long conversations do not pad the rest."""
+    edges = (0,) + tuple(split_lens) + (1 << 30,)
+    groups = [[r for r in rows if lo < len(r.lay) <= hi] for lo, hi in zip(edges, edges[1:])]
+    return [collate_rows(g, pad_id, n_codes) for g in groups if g]
 
 
 def soft_code_targets(codebook, tau):
