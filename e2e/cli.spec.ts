@@ -27,10 +27,10 @@ test('cli: --help, usage errors, a missing model folder', async () => {
   expect(help.stdout).toContain('nextscale generate --prompt');
   expect(help.stdout).toContain('--previews <dir>');
   const noOut = await cli(['generate', '--prompt', 'x']);
-  expect(noOut.code).toBe(64);
+  expect(noOut.code).toBe(1);
   expect(noOut.stderr).toContain('--out <file.png> is required');
   const badNum = await cli(['generate', '--prompt', 'x', '--out', 'x.png', '--top-p', '2']);
-  expect(badNum.code).toBe(64);
+  expect(badNum.code).toBe(1);
   expect(badNum.stderr).toContain('--top-p must be a number in [0, 1]');
   const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-'));
   const missing = await cli(['generate', '--model', dir, '--prompt', 'x', '--out', join(dir, 'x.png')]);
@@ -79,7 +79,7 @@ test('cli: caption prints the golden reply to "what is in this image ?" and refu
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain('Cannot read');
   const usage = await cli(['caption']);
-  expect(usage.code).toBe(64);
+  expect(usage.code).toBe(1);
   expect(usage.stderr).toContain('--image <file.png> is required');
 });
 
@@ -141,10 +141,10 @@ test('cli: chat runs a conversation in order and writes the transcript and image
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Cannot read');
     const badTurn = await cli(['chat', '--out', dir, '--attach', `3:${join(GOLDEN_DIR, 'caption_input.png')}`, 'hi']);
-    expect(badTurn.code).toBe(64);
+    expect(badTurn.code).toBe(1);
     expect(badTurn.stderr).toContain('--attach takes <turn>:<file> with turn in 1..1');
     const noOut = await cli(['chat', 'hi']);
-    expect(noOut.code).toBe(64);
+    expect(noOut.code).toBe(1);
     expect(noOut.stderr).toContain('--out <dir> is required');
   } finally {
     rmSync(dir, { recursive: true, force: true });

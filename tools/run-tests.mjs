@@ -11,6 +11,7 @@ const stages = [
   ['kernels in Node (Dawn)', 'npm run test:node'],
   ['default model vs PyTorch goldens in Node (Dawn)', 'npm run test:goldens'],
   ['engine bad input in Node (Dawn)', 'npm run test:engine'],
+  ['CLI refuses corrupt models in Node (Dawn)', 'npm run test:cli-corrupt'],
   ['converted VAR vs PyTorch reference in Node (Dawn)', 'npm run test:var'],
   ['python tools', 'npm run test:py'],
 ];

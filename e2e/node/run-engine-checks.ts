@@ -33,7 +33,7 @@ async function check(name: string, cls: new (...a: never[]) => Error, fn: () => 
 
 const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: localDirFetch(modelDir) });
 await check('a missing model folder is ModelNotFoundError', ModelNotFoundError, () => engine.loadModel('http://local/no-such-model/', { warmUp: false }));
-await engine.loadModel(LOCAL_BASE, { warmUp: false });
+const { contextLength } = await engine.loadModel(LOCAL_BASE, { warmUp: false });
 await check('an empty prompt is EmptyPromptError', EmptyPromptError, () => engine.generateImage({ prompt: '   ' }));
 await check('an over-long prompt is PromptTooLongError', PromptTooLongError, () => engine.generateImage({ prompt: 'red '.repeat(200) }));
 await check('a negative cfg is InvalidOptionError', InvalidOptionError, () => engine.generateImage({ prompt: 'red apple', cfg: -1 }));
@@ -53,7 +53,9 @@ const small = { width: 16, height: 16, data: new Uint8ClampedArray(16 * 16 * 4) 
 await check('a chat image of the wrong size is InvalidImageError', InvalidImageError, () =>
   engine.chat([{ role: 'user', parts: [{ type: 'image', image: small }, { type: 'text', text: 'what is in this image ?' }] }]),
 );
-const long: ChatMessage[] = Array.from({ length: 120 }, (_, i) => (i % 2 ? { role: 'assistant', parts: [{ type: 'text', text: 'a red circle' }] } : ask('draw a red circle')));
+// Long enough for any context: each exchange takes about 10 tokens.
+const pairs = Math.ceil(contextLength / 8);
+const long: ChatMessage[] = Array.from({ length: 2 * pairs }, (_, i) => (i % 2 ? { role: 'assistant', parts: [{ type: 'text', text: 'a red circle' }] } : ask('draw a red circle')));
 long.push(ask('now make it blue'));
 {
   // Longer than the context: the oldest turns are left out (announced first), and the reply stays inside the context.
@@ -61,9 +63,9 @@ long.push(ask('now make it blue'));
   const r = await engine.chat(long, { seed: 2, maxNewTokens: 6 }, (e) => events.push(e.type));
   const d = r.dropped;
   const ok =
-    !!d && events[0] === 'context' && d.turns[0] === 0 && !d.turns.includes(60) && d.tokensBefore > r.contextLength &&
+    !!d && events[0] === 'context' && d.turns[0] === 0 && !d.turns.includes(pairs) && d.tokensBefore > r.contextLength &&
     d.tokensAfter < r.contextLength && r.contextTokens <= r.contextLength && d.messages.length === 2 * d.turns.length;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} a conversation longer than the context leaves out its oldest turns (${d?.turns.length} of 61 dropped, ${d?.tokensBefore} → ${d?.tokensAfter} tokens, reply at ${r.contextTokens}/${r.contextLength})`);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} a conversation longer than the context leaves out its oldest turns (${d?.turns.length} of ${pairs + 1} dropped, ${d?.tokensBefore} → ${d?.tokensAfter} tokens, reply at ${r.contextTokens}/${r.contextLength})`);
   ok ? passed++ : failed++;
 }
 {
@@ -76,12 +78,11 @@ long.push(ask('now make it blue'));
   let turns = 0;
   let drops = 0;
   const problems: string[] = [];
-  let ctxLen = 512;
-  while (whole < 3 * ctxLen && turns < 30) {
+  const ctxLen = contextLength;
+  while (whole < 3 * ctxLen && turns < ctxLen / 20) {
     conv.push(ask(prompts[turns % prompts.length]));
     const seen: string[] = [];
     const r = await engine.chat(conv, { seed: turns, maxNewTokens: 48 }, (e) => seen.push(e.type));
-    ctxLen = r.contextLength;
     if (r.contextTokens > r.contextLength) problems.push(`turn ${turns}: ${r.contextTokens} > ${r.contextLength} tokens`);
     if (r.dropped && seen[0] !== 'context') problems.push(`turn ${turns}: a drop was not announced first`);
     if (!r.dropped && seen.includes('context')) problems.push(`turn ${turns}: a 'context' event without a drop`);
@@ -97,7 +98,7 @@ long.push(ask('now make it blue'));
   console.log(`${problems.length ? 'FAIL' : 'ok  '} a conversation 3× longer than the context keeps working (${turns} turns, ${whole} tokens, ${drops} replies with older turns left out)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
   problems.length ? failed++ : passed++;
 }
-await check('one message longer than the context is ContextTooLongError', ContextTooLongError, () => engine.chat([ask(Array.from({ length: 600 }, () => 'red').join(' '))]));
+await check('one message longer than the context is ContextTooLongError', ContextTooLongError, () => engine.chat([ask(Array.from({ length: contextLength + 10 }, () => 'red').join(' '))]));
 await check('a conversation that does not end with the user is InvalidOptionError', InvalidOptionError, () => engine.chat([ask('hi'), { role: 'assistant', parts: [] }]));
 {
   const stop = new AbortController();

@@ -198,6 +198,38 @@ export class DownloadTruncatedError extends NextscaleError {
   }
 }
 
+/**
+ * The file itself is shorter than the manifest says (the server's Content-Length or Content-Range, or a
+ * local file's size): retrying cannot help, so this is not blamed on the network.
+ */
+export class TruncatedFileError extends NextscaleError {
+  constructor(
+    readonly url: string,
+    readonly actualBytes: number,
+    readonly expectedBytes: number,
+  ) {
+    super(
+      'E_TRUNCATED_FILE',
+      `${url} is a truncated file: it holds ${actualBytes} bytes but manifest.json lists ${expectedBytes}. ` +
+        'Copy or upload the whole file again (or re-export the model); loading again cannot fix it.',
+    );
+  }
+}
+
+/** A response where a model file was expected is something else, e.g. an HTML page. */
+export class NotModelFileError extends NextscaleError {
+  constructor(
+    readonly url: string,
+    readonly contentType: string,
+  ) {
+    super(
+      'E_NOT_MODEL_FILE',
+      `${url} is not a model file (the server returned ${contentType}). Check that the model folder on the server holds ` +
+        'the files manifest.json lists: a server that answers unknown paths with a web page sends that page instead.',
+    );
+  }
+}
+
 /** A file's size or sha256 does not match the manifest, even after fetching it again. */
 export class IntegrityError extends NextscaleError {
   constructor(

@@ -38,7 +38,9 @@ Options for chat (the messages are sent in order as one conversation; the transc
   --model, --temperature, --quiet as above. Older turns that no longer fit the model's context are
   left out (the README's context policy); each time, a line on stderr says which.
 
-Exit codes: 0 ok, 1 error, 2 no WebGPU (the message says what to install), 64 bad usage, 130 interrupted.
+Errors print one line "nextscale: E_CODE: message" on stderr (the README's "Failure modes" lists the codes).
+Exit codes: 0 ok; 1 bad input or a bad model (usage, prompt, image, corrupt or mismatched model files);
+2 the environment (no WebGPU, a lost or full GPU, a dropped download, full storage); 130 cancelled (Ctrl-C).
 
 Example:
   npx nextscale generate --prompt "a large red circle in the center on a blue background" --seed 7 --out circle.png`;

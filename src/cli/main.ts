@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CancelledError, NextscaleError, UsageError, WebGPUUnavailableError } from '../api/errors';
+import { BufferTooLargeError, CancelledError, DeviceLostError, DownloadTruncatedError, GpuOutOfMemoryError, NextscaleError, StorageQuotaError, UsageError, WebGPUUnavailableError, WorkerCrashedError } from '../api/errors';
 import type { GenerateImageOptions, ScaleEvent } from '../api/types';
 import { parseCli, USAGE, type CaptionArgs, type GenerateArgs } from './args';
 import { encodePng } from './png';
@@ -66,7 +66,13 @@ async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
   }
 }
 
-/** Runs the CLI and returns its exit code (printing one line per error). */
+/** Errors of the machine, not of the input or the model: no WebGPU, a lost or full GPU, a dropped network. */
+const ENVIRONMENT = [WebGPUUnavailableError, DeviceLostError, GpuOutOfMemoryError, BufferTooLargeError, DownloadTruncatedError, StorageQuotaError, WorkerCrashedError];
+
+/**
+ * Runs the CLI and returns its exit code (printing one line per error): 0 ok, 1 bad input or a bad model,
+ * 2 the environment (ENVIRONMENT), 130 cancelled.
+ */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -87,11 +93,11 @@ export async function main(argv: string[]): Promise<number> {
     const code = e instanceof NextscaleError ? e.code : 'E_INTERNAL';
     if (e instanceof UsageError) {
       process.stderr.write(`nextscale: ${code}: ${msg}\nRun "nextscale --help" for the options.\n`);
-      return 64;
+      return 1;
     }
     process.stderr.write(`nextscale: ${code}: ${msg}\n`);
     if (process.env.NEXTSCALE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    if (e instanceof WebGPUUnavailableError) return 2;
+    if (ENVIRONMENT.some((cls) => e instanceof cls)) return 2;
     if (e instanceof CancelledError) return 130;
     if (e instanceof NextscaleError) return 1;
     if (!process.env.NEXTSCALE_DEBUG && e instanceof Error && e.stack) process.stderr.write('(set NEXTSCALE_DEBUG=1 for the stack trace)\n');

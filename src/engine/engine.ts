@@ -131,6 +131,7 @@ export class InThreadEngine implements Engine {
       throw new GpuOutOfMemoryError(`The model "${files.id}"`, [...files.files.values()].reduce((a, f) => a + f.size, 0));
     }
     if (!model) throw loadError;
+    await files.markValuesChecked(); // the weights passed the finite-value scan: a cached load skips it
     if (model.warmUpSteps && (o.warmUp ?? true)) {
       o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
       // One small generation with the model's own sampling settings, so every pipeline it uses is compiled.

@@ -9,7 +9,7 @@
  */
 import type { GpuContext } from '../gpu/device';
 import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
-import { parseSafetensorsHeader, tensorToF32, type SafetensorsDtype, type TensorInfo } from '../formats/safetensors';
+import { firstNonFinite, parseSafetensorsHeader, tensorToF32, type SafetensorsDtype, type TensorInfo } from '../formats/safetensors';
 import { BufferTooLargeError, ModelConfigError, WeightsFormatError } from '../api/errors';
 import { f32ToF16Bits } from '../formats/f16';
 
@@ -28,6 +28,8 @@ export interface GpuWeight {
 export interface ByteSource {
   size: number;
   slice(start: number, end: number): Uint8Array;
+  /** Its values were found finite when it was first stored (the store records it); skip the scan. */
+  readonly valuesChecked?: boolean;
 }
 
 export const MAX_SHARD_BYTES = 256 << 20;
@@ -142,6 +144,10 @@ export function uploadSafetensors(
   const shardSizes: number[] = [0];
   const int8Scales = new Map<string, { info: TensorInfo; file: ByteSource }>();
   const headers = files.map((f) => ({ f, header: readHeader(f.name, f.source) }));
+  // Before any GPU allocation: a refused file leaves nothing behind.
+  for (const { f, header } of headers) {
+    if (!f.source.valuesChecked) for (const info of header.tensors.values()) refuseNonFinite(f.name, f.source, info);
+  }
   for (const { f, header } of headers) {
     for (const info of header.tensors.values()) if (info.name.endsWith(INT8_SCALE)) int8Scales.set(info.name.slice(0, -INT8_SCALE.length), { info, file: f.source });
   }
@@ -189,6 +195,12 @@ export function uploadSafetensors(
     set.add({ name: p.info.name, shape: p.info.shape, dtype: p.dtype, buffer: shards[p.shard], offset: p.byteOffset / 4, bytes: p.bytes });
   }
   return set;
+}
+
+/** A weight holding NaN or ±Inf would only ever draw garbage: refuse the file and say where. */
+function refuseNonFinite(file: string, src: ByteSource, info: TensorInfo): void {
+  const at = firstNonFinite(src.slice(info.begin, info.begin + info.bytes), info.dtype);
+  if (at >= 0) throw new WeightsFormatError(file, `tensor "${info.name}" holds a NaN or infinite value (element ${at})`);
 }
 
 /** A ByteSource over an in-memory file. */

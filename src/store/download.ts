@@ -5,7 +5,7 @@
  * together with the record that marks it, so an interruption keeps every whole chunk.
  */
 import type { LoadContext } from './context';
-import { DownloadCancelledError, DownloadTruncatedError, IntegrityError, ModelNotFoundError } from '../api/errors';
+import { DownloadCancelledError, DownloadTruncatedError, IntegrityError, ModelNotFoundError, NotModelFileError, TruncatedFileError } from '../api/errors';
 import { keys } from './storage';
 import { Sha256 } from './sha256';
 
@@ -19,6 +19,8 @@ export interface FileRecord {
   chunkHashes: (string | null)[];
   /** The whole file matched the manifest once; it is still re-hashed on every load. */
   verified: boolean;
+  /** A model loaded from it once found every weight value finite (models/weights.ts): not scanned again. */
+  valuesChecked?: boolean;
 }
 
 export function chunkLength(rec: FileRecord, i: number): number {
@@ -55,8 +57,11 @@ export async function fetchRun(
   }
   if (!res.ok || !res.body) {
     res.body?.cancel().catch(() => {});
+    const total = res.status === 416 ? Number(/\*\/(\d+)/.exec(res.headers.get('Content-Range') ?? '')?.[1] ?? NaN) : NaN;
+    if (total < rec.size) throw new TruncatedFileError(url, total, rec.size);
     throw new ModelNotFoundError(url, `HTTP ${res.status} for "${rec.path}", which manifest.json lists`);
   }
+  checkContent(url, res, rec.size);
   // Where the body starts in the file: the Content-Range start for a 206, 0 otherwise.
   let pos = res.status === 206 ? Number(/bytes\s+(\d+)-/.exec(res.headers.get('Content-Range') ?? '')?.[1] ?? start) : 0;
   if (pos > start) throw new DownloadTruncatedError(url, start, rec.size);
@@ -74,7 +79,11 @@ export async function fetchRun(
         if (isAbort(e, ctx.signal)) throw new DownloadCancelledError(ctx.baseUrl);
         throw new DownloadTruncatedError(url, pos, rec.size, { cause: e });
       }
-      if (r.done) throw new DownloadTruncatedError(url, pos, rec.size);
+      if (r.done) {
+        // A local file that ends early is short on disk; only a network stream can be resumed.
+        if (isLocal(url)) throw new TruncatedFileError(url, pos, rec.size);
+        throw new DownloadTruncatedError(url, pos, rec.size);
+      }
       let v = r.value;
       if (pos < start) {
         const skip = Math.min(v.byteLength, start - pos);
@@ -124,5 +133,29 @@ export async function fetchRun(
   } finally {
     reader.cancel().catch(() => {});
     await ctx.flushWrites();
+  }
+}
+
+/** file: URLs (the CLI) and picked folders (store/local-files.ts) read from disk, not the network. */
+function isLocal(url: string): boolean {
+  return url.startsWith('file:') || url.startsWith('nextscale-local:');
+}
+
+/**
+ * Refuse, before reading it, a response that cannot be the file: a web page (a server answering unknown
+ * paths with its index.html), or a file whose stated length is shorter than the manifest's size.
+ */
+function checkContent(url: string, res: Response, size: number): void {
+  const type = (res.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'text/html' || type === 'application/xhtml+xml') {
+    res.body?.cancel().catch(() => {});
+    throw new NotModelFileError(url, type);
+  }
+  const range = /\/(\d+)\s*$/.exec(res.headers.get('Content-Range') ?? '');
+  const length = res.headers.get('Content-Length');
+  const total = res.status === 206 ? Number(range?.[1] ?? NaN) : res.status === 200 && length !== null && !res.headers.get('Content-Encoding') ? Number(length) : NaN;
+  if (total < size) {
+    res.body?.cancel().catch(() => {});
+    throw new TruncatedFileError(url, total, size);
   }
 }

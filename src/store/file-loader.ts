@@ -12,6 +12,9 @@ import { ModelFile } from './model-file';
 import { Sha256, sha256Hex } from './sha256';
 import { keys } from './storage';
 
+/** With 4 MiB chunks, files up to 64 GiB (the manifest's bound) keep their chunk size. */
+export const MAX_CHUNKS = 16384;
+
 export async function loadFile(ctx: LoadContext, mf: ManifestFile): Promise<{ file: ModelFile; stored: boolean }> {
   try {
     return await loadVerified(ctx, mf);
@@ -62,7 +65,8 @@ async function loadVerified(ctx: LoadContext, mf: ManifestFile): Promise<{ file:
         await ctx.write([[keys.file(ctx.id, mf.path), structuredClone(rec)]]);
         await ctx.flushWrites();
       }
-      return { file: new ModelFile(mf.path, mf.size, mf.sha256, chunks as Uint8Array[]), stored: stored && !!ctx.storage };
+      const checked = stored && fetched.size === 0 && !!rec.valuesChecked;
+      return { file: new ModelFile(mf.path, mf.size, mf.sha256, chunks as Uint8Array[], checked), stored: stored && !!ctx.storage };
     }
     // Blame stored chunks whose bytes no longer match the hash recorded when they were written.
     let bad = [...chunks.keys()].filter((i) => !fetched.has(i) && sha256Hex(chunks[i]!) !== rec.chunkHashes[i]);
@@ -83,7 +87,8 @@ async function readRecord(ctx: LoadContext, mf: ManifestFile): Promise<FileRecor
   if (rec && rec.size === mf.size && rec.sha256 === mf.sha256 && rec.chunkSize > 0 && rec.chunkHashes.length === Math.ceil(mf.size / rec.chunkSize)) {
     return rec;
   }
-  const chunkSize = ctx.chunkSize;
+  // At most MAX_CHUNKS chunks a file, whatever its size: no table grows with a size the manifest claims.
+  const chunkSize = Math.max(ctx.chunkSize, Math.ceil(mf.size / MAX_CHUNKS));
   return { path: mf.path, size: mf.size, sha256: mf.sha256, chunkSize, chunkHashes: new Array(Math.ceil(mf.size / chunkSize)).fill(null), verified: false };
 }
 
@@ -94,4 +99,12 @@ export async function dropFile(ctx: LoadContext, path: string): Promise<void> {
     const chunkKeys = await s.keysWithPrefix(`${keys.chunk(ctx.id, path, 0).slice(0, -1)}`);
     await s.delMany([keys.file(ctx.id, path), ...chunkKeys]);
   });
+}
+
+/** Record that a stored file's weight values were checked (finite), so the next load skips the scan. */
+export async function markValuesChecked(ctx: LoadContext, path: string): Promise<void> {
+  const rec = await ctx.store((s) => s.get<FileRecord>(keys.file(ctx.id, path)));
+  if (!rec || !rec.verified || rec.valuesChecked) return;
+  await ctx.write([[keys.file(ctx.id, path), { ...rec, valuesChecked: true }]]);
+  await ctx.flushWrites();
 }

@@ -8,7 +8,7 @@ import { type StoreProgress, LoadContext } from './context';
 import { type ModelRecord } from './cache';
 import { isAbort } from './download';
 import { DownloadCancelledError, ManifestError, ModelNotFoundError } from '../api/errors';
-import { loadFile } from './file-loader';
+import { loadFile, markValuesChecked } from './file-loader';
 import { type Manifest, parseManifest, type ParsedManifest } from './manifest';
 import type { ModelFile } from './model-file';
 import { defaultStorage, keys, withModelLock, type StoreStorage } from './storage';
@@ -46,6 +46,11 @@ export interface LoadedModelFiles {
   downloadedBytes: number;
   /** Why the model is not cached, or that the cached manifest was used offline. */
   note?: string;
+  /**
+   * Record, in the cache, that every file's weight values were found finite (call it once a model built
+   * from these files loaded), so a cached load skips that scan. Storage failures are ignored.
+   */
+  markValuesChecked(): Promise<void>;
 }
 
 export async function loadModelFiles(baseUrl: string, opts: LoadModelFilesOptions = {}): Promise<LoadedModelFiles> {
@@ -115,6 +120,10 @@ async function loadAll(ctx: LoadContext, parsed: ParsedManifest, offline: string
     fromCache: ctx.downloadedBytes === 0,
     downloadedBytes: ctx.downloadedBytes,
     note: notes.length ? notes.join(' ') : undefined,
+    markValuesChecked: async () => {
+      if (!cached) return;
+      for (const f of manifest.files) if (!files.get(f.path)!.valuesChecked) await markValuesChecked(ctx, f.path).catch(() => undefined);
+    },
   };
 }
 
@@ -142,6 +151,11 @@ async function fetchManifest(
     const cached = res.status === 404 || res.status === 410 ? undefined : await cachedManifest(base, storage);
     if (cached) return { parsed: cached, offline: `HTTP ${res.status}` };
     throw new ModelNotFoundError(url, `HTTP ${res.status}${res.status === 404 ? ' Not Found' : ''}`);
+  }
+  // A single-page-app server answers every unknown path with its index.html: that is "no model here".
+  const type = (res.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'text/html' || /^\s*<(!doctype|html|head|body)/i.test(text!)) {
+    throw new ModelNotFoundError(url, `the server answered with an HTML page (${type || 'no content type'}), not manifest.json: nothing is at that path, and the server sends its index page instead`);
   }
   return { parsed: parseManifest(text!, url) };
 }

@@ -26,6 +26,14 @@ export interface ParsedManifest {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+/**
+ * Bounds of the format (docs/manifest.md). 64 GiB a file is far above any model this runtime can hold
+ * in memory, and keeps every per-file table (one hash per stored chunk) small whatever a manifest claims.
+ */
+export const MAX_FILE_BYTES = 2 ** 36;
+export const MAX_FILES = 4096;
+export const MAX_PATH_CHARS = 1024;
+export const MAX_MODEL_NAME_CHARS = 256;
 
 export function parseManifest(text: string, url: string): ParsedManifest {
   let raw: unknown;
@@ -39,13 +47,16 @@ export function parseManifest(text: string, url: string): ParsedManifest {
   if (m.format !== 'nextscale-manifest') throw new ManifestError(url, `"format" is ${JSON.stringify(m.format)}, expected "nextscale-manifest"`);
   if (m.version !== 1) throw new ManifestError(url, `"version" is ${JSON.stringify(m.version)}; this runtime reads version 1`);
   if (typeof m.model !== 'string' || !m.model.trim()) throw new ManifestError(url, '"model" must be a non-empty string');
+  if (m.model.length > MAX_MODEL_NAME_CHARS) throw new ManifestError(url, `"model" is ${m.model.length} characters; the format allows ${MAX_MODEL_NAME_CHARS}`);
   if (!Array.isArray(m.files) || m.files.length === 0) throw new ManifestError(url, '"files" must be a non-empty array');
+  if (m.files.length > MAX_FILES) throw new ManifestError(url, `"files" lists ${m.files.length} files; the format allows ${MAX_FILES}`);
   const seen = new Set<string>();
   m.files.forEach((f, i) => {
     const where = `files[${i}]`;
     if (!f || typeof f !== 'object') throw new ManifestError(url, `${where} is not an object`);
     const { path, size, sha256 } = f;
     if (typeof path !== 'string' || !path) throw new ManifestError(url, `${where}.path must be a non-empty string`);
+    if (path.length > MAX_PATH_CHARS) throw new ManifestError(url, `${where}.path is ${path.length} characters; the format allows ${MAX_PATH_CHARS}`);
     if (path.startsWith('/') || path.includes('\\') || /^[a-z][a-z0-9+.-]*:/i.test(path) || path.split('/').some((s) => s === '..' || s === '.' || s === '')) {
       throw new ManifestError(url, `${where}.path "${path}" must be a plain relative path inside the model folder (no "..", ".", leading "/", or URL)`);
     }
@@ -53,6 +64,7 @@ export function parseManifest(text: string, url: string): ParsedManifest {
     if (seen.has(path)) throw new ManifestError(url, `${where}.path "${path}" is listed twice`);
     seen.add(path);
     if (!Number.isSafeInteger(size) || (size as number) < 0) throw new ManifestError(url, `${where}.size must be a non-negative integer (bytes)`);
+    if ((size as number) > MAX_FILE_BYTES) throw new ManifestError(url, `${where}.size is ${size} bytes; the format allows at most ${MAX_FILE_BYTES} (64 GiB) a file`);
     if (typeof sha256 !== 'string' || !HEX64.test(sha256)) throw new ManifestError(url, `${where}.sha256 must be 64 lowercase hex digits`);
   });
   const manifest: Manifest = {

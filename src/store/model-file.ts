@@ -10,6 +10,8 @@ export class ModelFile {
     readonly sha256: string,
     /** In file order; their lengths add up to `size`. */
     readonly chunks: readonly Uint8Array[],
+    /** The store's record says its weight values were found finite when it was first stored. */
+    readonly valuesChecked = false,
   ) {}
 
   /** A contiguous copy. Meant for small files (config, tokenizer, small shards). */
