@@ -19,9 +19,9 @@ interface ChatPageState {
 const state = (page: Page) => page.evaluate(() => (globalThis as unknown as { nextscaleChat: ChatPageState }).nextscaleChat);
 const golden = (name: string) => JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`), 'utf8')) as { text: string; images: number[][][]; tokens: number[] };
 
-async function open(page: Page): Promise<void> {
+async function open(page: Page, path = '/chat.html'): Promise<void> {
   requireModel();
-  await page.goto('/chat.html');
+  await page.goto(path);
   await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: REPLY_TIMEOUT });
 }
 
@@ -119,9 +119,11 @@ test('a file that is not an image is refused with a reason and nothing is lost',
 
 test('a conversation three times longer than the context keeps working: each drop is announced, no reply passes the context', async ({ page }) => {
   test.setTimeout(600_000);
-  await open(page);
+  // A 512-token window of the model's context (?context=, ChatOptions.contextLength) keeps the test short.
+  await open(page, '/chat.html?context=512');
   const info = (await state(page)) as ChatPageState & { info: { contextLength: number } };
-  const contextLength = info.info.contextLength;
+  const contextLength = Math.min(512, info.info.contextLength);
+  await expect(page.locator('#model-name')).toContainText(`${contextLength} tokens of context`);
   // Drawing turns (about 200 tokens each) until the whole conversation is three contexts long.
   let whole = 0;
   let turn = 0;
@@ -132,6 +134,7 @@ test('a conversation three times longer than the context keeps working: each dro
     const s = (await settled(page)) as ChatPageState & { lastReply: { contextTokens: number; contextLength: number; dropped?: { tokensBefore: number; tokensAfter: number } } };
     const r = s.lastReply;
     expect(r.contextTokens, `turn ${turn}: the engine's own accounting`).toBeLessThanOrEqual(r.contextLength);
+    expect(r.contextLength, `turn ${turn}: the window asked for`).toBe(contextLength);
     expect(r.message.parts.length, `turn ${turn} got a reply`).toBeGreaterThan(0);
     const bubble = page.locator('.msg.assistant').last();
     if (r.dropped) {
@@ -156,7 +159,8 @@ test('the message box shows context tokens, the limit and unknown words before s
   await expect(page.locator('#model-about')).toContainText('parameter');
   await expect(page.locator('#model-about summary')).toContainText('words it knows');
   await page.fill('#input', 'a photorealistic astronaut riding a red horse');
-  await expect(page.locator('#input-info')).toContainText(/\d+ of 512 context tokens/);
+  const { info } = (await state(page)) as ChatPageState & { info: { contextLength: number } };
+  await expect(page.locator('#input-info')).toContainText(new RegExp(`\\d+ of ${info.contextLength} context tokens`));
   await expect(page.locator('#input-info')).toContainText(/not in the model's vocabulary: photorealistic, astronaut, riding$/);
   await page.locator('#model-about summary').click();
   await expect(page.locator('#model-about details p')).toContainText('circle');
@@ -164,4 +168,35 @@ test('the message box shows context tokens, the limit and unknown words before s
   await expect(page.locator('#input-info')).not.toContainText('vocabulary');
   // Long text is never cut silently: the box has no length limit, the count says what the model gets.
   expect(await page.locator('#input').getAttribute('maxlength')).toBeNull();
+});
+
+test('a full storage quota: a lasting banner says the chat is not saved and exports it; it goes once a save works', async ({ page }) => {
+  test.setTimeout(300_000);
+  // Simulated quota: IndexedDB writes of the chat store fail with QuotaExceededError while the flag is on.
+  await page.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if ((globalThis as unknown as { quotaFull?: boolean }).quotaFull && this.transaction.db.name === 'nextscale-chat') {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      }
+      return put.apply(this, args);
+    };
+  });
+  await open(page);
+  await page.evaluate(() => ((globalThis as unknown as { quotaFull: boolean }).quotaFull = true));
+  await say(page, 'what do you see ?');
+  await expect(page.locator('#unsaved')).toBeVisible();
+  await settled(page);
+  // Still there after the reply (the status line moved on to the token count).
+  await expect(page.locator('#status')).toContainText('context tokens used');
+  await expect(page.locator('#unsaved')).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-chat')]);
+  const exported = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { format: string; messages: Array<{ role: string; parts: Array<{ type: string; text?: string }> }> };
+  expect(exported.format).toBe('nextscale-chat');
+  expect(exported.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+  expect(exported.messages[0].parts).toEqual([{ type: 'text', text: 'what do you see ?' }]);
+  await page.evaluate(() => ((globalThis as unknown as { quotaFull: boolean }).quotaFull = false));
+  await say(page, 'draw a red circle', 1);
+  await settled(page);
+  await expect(page.locator('#unsaved')).toBeHidden();
 });

@@ -78,11 +78,13 @@ long.push(ask('now make it blue'));
   let turns = 0;
   let drops = 0;
   const problems: string[] = [];
-  const ctxLen = contextLength;
+  // A 512-token window of the model's context (ChatOptions.contextLength) keeps this loop short.
+  const ctxLen = Math.min(512, contextLength);
   while (whole < 3 * ctxLen && turns < ctxLen / 20) {
     conv.push(ask(prompts[turns % prompts.length]));
     const seen: string[] = [];
-    const r = await engine.chat(conv, { seed: turns, maxNewTokens: 48 }, (e) => seen.push(e.type));
+    const r = await engine.chat(conv, { seed: turns, maxNewTokens: 48, contextLength: ctxLen }, (e) => seen.push(e.type));
+    if (r.contextLength !== ctxLen) problems.push(`turn ${turns}: the reply used a ${r.contextLength}-token context, not the ${ctxLen} asked for`);
     if (r.contextTokens > r.contextLength) problems.push(`turn ${turns}: ${r.contextTokens} > ${r.contextLength} tokens`);
     if (r.dropped && seen[0] !== 'context') problems.push(`turn ${turns}: a drop was not announced first`);
     if (!r.dropped && seen.includes('context')) problems.push(`turn ${turns}: a 'context' event without a drop`);
@@ -114,6 +116,21 @@ await check('a conversation that does not end with the user is InvalidOptionErro
   const cont = next.contextTokens > cut.contextTokens && next.message.role === 'assistant';
   console.log(`${cont ? 'ok  ' : 'FAIL'} the chat continues after a stopped reply (${next.stopReason}, ${next.contextTokens} tokens)`);
   cont ? passed++ : failed++;
+}
+// Soak: 30 generations; after the first few, the working buffers in use and their peak stay flat (no leak).
+{
+  const seen: Array<{ live: number; peak: number; free: number }> = [];
+  for (let i = 0; i < 30; i++) {
+    await engine.generateImage({ prompt: i % 2 ? 'red apple' : 'a large blue square in the center on a white background', seed: i, previews: i % 3 === 0 });
+    const m = await engine.memory();
+    seen.push({ live: m.poolLiveBytes, peak: m.poolPeakBytes, free: m.poolFreeBytes });
+  }
+  const tail = seen.slice(5);
+  const flat = tail.every((x) => x.live === tail[0].live && x.peak === tail[0].peak && x.free === tail[0].free);
+  const m = await engine.memory();
+  const ok = flat && m.weightsBytes > 0 && tail[0].peak > 0;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} 30 generations: pool bytes flat after the first 5 (live ${tail[0].live}, peak ${tail[0].peak}, free ${tail[0].free}; weights ${m.weightsBytes})${flat ? '' : `\n     ${JSON.stringify(seen)}`}`);
+  ok ? passed++ : failed++;
 }
 // The engine still works after every failure above.
 const after = await engine.generateImage({ prompt: 'red apple', seed: 3 });

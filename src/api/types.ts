@@ -119,6 +119,8 @@ export interface ImageResult {
   codes: number[][];
   seed: number;
   timings: { totalMs: number; firstPreviewMs: number; perScaleMs: number[] };
+  /** True when the GPU device was lost since the last request and the model was reloaded on a new one first. */
+  deviceReset?: boolean;
 }
 
 export type GenerateEvent = ScaleEvent | ({ type: 'done' } & ImageResult);
@@ -148,6 +150,11 @@ export interface ChatOptions extends Partial<SamplingDefaults> {
   seed?: number;
   /** Most text tokens in the reply (default: the rest of the context). */
   maxNewTokens?: number;
+  /**
+   * Use at most this many tokens of the model's context (default: all of it). A smaller window keeps
+   * turns fast and the KV cache small; older turns are left out sooner (the same policy).
+   */
+  contextLength?: number;
   /** Decode a preview after every scale of an image in the reply (default true). */
   previews?: boolean;
   /** Aborting stops the reply where it is: chat() then resolves with stopReason 'cancelled' and the partial message. */
@@ -188,6 +195,8 @@ export interface ChatReply {
   dropped?: DroppedTurns;
   /** Tokens of the conversation that were still in the KV cache from the previous turn, so not read again. */
   reusedTokens?: number;
+  /** True when the GPU device was lost since the last request and the model was reloaded on a new one first. */
+  deviceReset?: boolean;
 }
 
 /** How the loaded model reads a piece of text, for token counters and vocabulary notices. */
@@ -201,6 +210,18 @@ export interface TextCheck {
 }
 
 /** The engine interface, shared by the in-thread engine and the worker client. */
+/** GPU memory the engine holds (engine.memory()), in bytes. */
+export interface MemoryInfo {
+  /** The loaded model's weights (0 with no model). */
+  weightsBytes: number;
+  /** Working buffers in use now (a chat's KV cache stays in use between turns). */
+  poolLiveBytes: number;
+  /** The most working buffers in use at once since the device was created. */
+  poolPeakBytes: number;
+  /** Buffers held free for reuse by the next step. */
+  poolFreeBytes: number;
+}
+
 export interface Engine {
   loadModel(urlOrId: string, opts?: LoadModelOptions): Promise<ModelInfo>;
   generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult>;
@@ -213,6 +234,8 @@ export interface Engine {
   checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck>;
   listCachedModels(): Promise<CachedModel[]>;
   deleteCachedModel(id: string): Promise<void>;
+  /** GPU bytes held now: weights, working buffers in use, their peak, and free ones kept for reuse. */
+  memory(): Promise<MemoryInfo>;
   /** Free every GPU resource; the engine can load a model again afterwards. */
   dispose(): Promise<void>;
 }

@@ -7,7 +7,7 @@
  * "Other model" panel loads one by URL or from a picked or dropped folder (kept in IndexedDB).
  */
 import { createEngine } from '../worker';
-import { CancelledError, NextscaleError, WebGPUUnavailableError } from '../api/errors';
+import { CancelledError, DeviceLostError, NextscaleError, WebGPUUnavailableError } from '../api/errors';
 import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../api/types';
 import { formatMs, randomSeed } from './format';
 import { addScale, clearOutput, renderCache, renderClassNames, setState, setStatus, showClassName, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
@@ -53,6 +53,8 @@ function fail(e: unknown): void {
   demo.error = { name: err.name ?? 'Error', code: err.code, message: err.message ?? String(e) };
   if (e instanceof WebGPUUnavailableError) return showNoWebGpu(e.message);
   showError(err.message ?? String(e));
+  // The status line must not keep saying "Generating…" next to the error.
+  setStatus(e instanceof DeviceLostError ? 'The GPU device was lost. Press Generate: the model is loaded again on a new device (from the cache).' : `Stopped: ${err.code ?? err.name ?? 'error'}.`);
   setState('error');
 }
 
@@ -156,7 +158,7 @@ async function generate(): Promise<void> {
       const t = result.timings;
       ui.total.textContent = `Total ${formatMs(t.totalMs)} · first preview after ${formatMs(t.firstPreviewMs)} · seed ${result.seed}`;
     })();
-    setStatus('Done.');
+    setStatus(result.deviceReset ? 'Done. The GPU was reset; the model was reloaded.' : 'Done.');
     setState('done');
   } catch (e) {
     if (e instanceof CancelledError && controller.signal.aborted) {

@@ -35,6 +35,7 @@ Options for chat (the messages are sent in order as one conversation; the transc
   --attach <t>:<file> attach an image (PNG, JPEG, WebP or GIF) to message t (1-based); repeatable
   --seed <n>          u32 seed of the first reply; reply t uses seed n + t − 1 (default: random)
   --device <d>        auto (default) or webgpu
+  --context <n>       use at most n tokens of the model's context (default: all of it)
   --model, --temperature, --quiet as above. Older turns that no longer fit the model's context are
   left out (the README's context policy); each time, a line on stderr says which.
 
@@ -79,6 +80,8 @@ export interface ChatArgs {
   seed?: number;
   temperature?: number;
   device: 'auto' | 'webgpu';
+  /** --context: use at most this many tokens of the model's context. */
+  context?: number;
   /** Images attached to messages: turn is 1-based. */
   attach: Array<{ turn: number; file: string }>;
   out: string;
@@ -121,6 +124,7 @@ const OPTIONS = {
   question: { type: 'string' },
   attach: { type: 'string', multiple: true },
   device: { type: 'string' },
+  context: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -204,6 +208,7 @@ function chatArgs(v: Record<string, string | boolean | string[] | undefined>, me
     seed: num('seed', v.seed as string | undefined, { integer: true, min: 0, max: 0xffffffff }),
     temperature: num('temperature', v.temperature as string | undefined, { min: 0 }),
     device: device as ChatArgs['device'],
+    context: num('context', v.context as string | undefined, { integer: true, min: 2 }),
     attach,
     out: v.out,
     messages,

@@ -48,7 +48,7 @@ export async function chatCommand(a: ChatArgs, signal: AbortSignal): Promise<num
       const parts: ChatPart[] = attached.map((f) => ({ type: 'image', image: fitSquare(f.image, info.imageSize) }));
       parts.push({ type: 'text', text: a.messages[t] });
       conversation.push({ role: 'user', parts });
-      const r = await engine.chat(conversation, { seed: (seed + t) >>> 0, temperature: a.temperature, signal }, (e) => {
+      const r = await engine.chat(conversation, { seed: (seed + t) >>> 0, temperature: a.temperature, contextLength: a.context, signal }, (e) => {
         if (e.type === 'context') log(`turn ${t + 1}: ${describeDropped(e.dropped)}`);
       });
       if (r.stopReason === 'cancelled') throw new CancelledError('The conversation');

@@ -35,6 +35,13 @@ export function endChatSession<W, O>(session: ChatSession<W, O>): void {
   session.steps = undefined;
 }
 
+/** ChatOptions.contextLength: a whole number of tokens, at most the model's context (which is the default). */
+function contextWindow(asked: number | undefined, model: number): number {
+  if (asked === undefined) return model;
+  if (!Number.isInteger(asked) || asked < 2 || asked > model) throw new InvalidOptionError('contextLength', asked, `an integer in [2, ${model}] (this model's context)`);
+  return asked;
+}
+
 export async function runChat<W, O>(
   backend: Backend<W, O>, model: LoadedModel<W, O>, messages: ChatMessage[], opts: ChatOptions, onEvent?: (e: ChatEvent) => void, capture?: ChatCapture, session?: ChatSession<W, O>,
 ): Promise<ChatReply> {
@@ -43,14 +50,15 @@ export async function runChat<W, O>(
     throw new InvalidOptionError('messages', `${messages.length} messages`, 'a conversation that ends with a user message');
   }
   const { image, textTemperature } = chatSampling(opts, model.sampling);
+  const window = contextWindow(opts.contextLength, model.info.contextLength);
   const fitted: { messages: ChatMessage[]; dropped?: DroppedTurns } = model.chatTokens
-    ? fitConversation(messages, { contextLength: model.info.contextLength, tokens: model.chatTokens, imageTokens: model.imageTokens ?? 0 })
+    ? fitConversation(messages, { contextLength: window, tokens: model.chatTokens, imageTokens: model.imageTokens ?? 0 })
     : { messages };
   if (fitted.dropped) onEvent?.({ type: 'context', dropped: fitted.dropped });
   const encoded = await encodeImages(backend, model, fitted.messages);
   const previous = session?.steps;
   if (session) session.steps = undefined; // owned by this turn until it ends well
-  const steps = model.chat(encoded, image, textTemperature, previous);
+  const steps = model.chat(encoded, image, textTemperature, previous, window);
   let keep = false;
   try {
     const ctx = steps.contextLength;

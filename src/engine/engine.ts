@@ -13,8 +13,8 @@ import { WebGpuBackend } from '../backends/webgpu/backend';
 import { familyOf } from '../models/registry';
 import type { LoadedModel } from '../models/family';
 import type { GpuOutput, Recorder } from '../gpu/recorder';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
-import { CancelledError, DeviceLostError, NextscaleError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, throwIfAborted } from '../api/errors';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import { CancelledError, DeviceLostError, NextscaleError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, WebGPUUnavailableError, throwIfAborted } from '../api/errors';
 import { driveScales } from './scale-driver';
 import { endChatSession, runChat, type ChatSession } from './chat-driver';
 import { imageSampling } from './sampling-options';
@@ -41,13 +41,15 @@ export class InThreadEngine implements Engine {
   private queue: Promise<unknown> = Promise.resolve();
   /** The last model loaded, to load again on a new device after a device loss (from the cache, not the network). */
   private lastLoad?: { urlOrId: string; opts: LoadModelOptions };
+  /** The model was reloaded on a new device after a loss: the next result says so (`deviceReset`), once. */
+  private deviceReset = false;
 
   constructor(private opts: InThreadEngineOptions = {}) {}
 
   private async gpu(): Promise<WebGpuBackend> {
     if (this.lostError) throw this.lostError;
     if (!this.ctx || !this.backend) {
-      const ctx = await createGpuContext({ gpu: this.opts.gpu });
+      const ctx = await this.newContext();
       ctx.lost.then((e) => {
         if (this.ctx === ctx) {
           this.lostError = e;
@@ -61,6 +63,21 @@ export class InThreadEngine implements Engine {
       this.backend = new WebGpuBackend(ctx);
     }
     return this.backend;
+  }
+
+  /**
+   * A GPU context. Right after a device loss the browser may still be restarting its GPU process and
+   * answer with no adapter for a moment: then wait and ask again (about 3 s in all) before giving up.
+   */
+  private async newContext(): Promise<GpuContext> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await createGpuContext({ gpu: this.opts.gpu });
+      } catch (e) {
+        if (!(e instanceof WebGPUUnavailableError) || !this.lastLoad || attempt >= 6) throw e;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** Math.min(attempt, 4)));
+      }
+    }
   }
 
   private serialize<T>(job: () => Promise<T>): Promise<T> {
@@ -79,6 +96,7 @@ export class InThreadEngine implements Engine {
       const { urlOrId, opts } = this.lastLoad;
       this.lostError = null;
       await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp });
+      this.deviceReset = true;
     }
     if (this.lostError) throw this.lostError;
     if (!this.model) throw new ModelConfigError('no model is loaded; call loadModel() first');
@@ -93,6 +111,12 @@ export class InThreadEngine implements Engine {
     if (this.lostError) return this.lostError;
     if (!ctx || e instanceof NextscaleError) return undefined;
     return Promise.race([ctx.lost, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+  }
+
+  private takeReset(): { deviceReset?: true } {
+    const r = this.deviceReset;
+    this.deviceReset = false;
+    return r ? { deviceReset: true } : {};
   }
 
   async loadModel(urlOrId: string, o: LoadModelOptions = {}): Promise<ModelInfo> {
@@ -186,7 +210,7 @@ export class InThreadEngine implements Engine {
         steps.release();
       }
       if (!last) throw new Error('generation produced no image');
-      return { image: { width: size, height: size, data: last }, codes, seed: smp.seed, timings: { totalMs: performance.now() - t0, firstPreviewMs, perScaleMs } };
+      return { image: { width: size, height: size, data: last }, codes, seed: smp.seed, timings: { totalMs: performance.now() - t0, firstPreviewMs, perScaleMs }, ...this.takeReset() };
     });
   }
 
@@ -199,7 +223,7 @@ export class InThreadEngine implements Engine {
       }
       const backend = await this.gpu();
       try {
-        return await runChat(backend, m, messages, opts, onEvent, undefined, this.chatSession);
+        return { ...(await runChat(backend, m, messages, opts, onEvent, undefined, this.chatSession)), ...this.takeReset() };
       } catch (e) {
         throw (await this.deviceLoss(backend.ctx, e)) ?? e;
       }
@@ -221,6 +245,11 @@ export class InThreadEngine implements Engine {
 
   listCachedModels(): Promise<CachedModel[]> {
     return listCachedModels();
+  }
+
+  async memory(): Promise<MemoryInfo> {
+    const pool = this.ctx?.pool;
+    return { weightsBytes: this.model?.gpuBytes ?? 0, poolLiveBytes: pool?.liveBytes ?? 0, poolPeakBytes: pool?.peakBytes ?? 0, poolFreeBytes: pool?.freeBytes ?? 0 };
   }
 
   deleteCachedModel(id: string): Promise<void> {

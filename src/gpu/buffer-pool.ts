@@ -25,6 +25,8 @@ export class BufferPool {
   private all = new Set<GPUBuffer>();
   liveBytes = 0;
   peakBytes = 0;
+  /** Bytes of the buffers held free for reuse. */
+  freeBytes = 0;
 
   constructor(
     private device: GPUDevice,
@@ -38,6 +40,7 @@ export class BufferPool {
     const list = this.free.get(size);
     const reused = list?.pop();
     if (reused) {
+      this.freeBytes -= size;
       this.liveBytes += size;
       this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
       return reused;
@@ -58,6 +61,7 @@ export class BufferPool {
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(buf);
+    this.freeBytes += size;
   }
 
   /** Destroy every buffer that is free (not the ones in use). */
@@ -67,6 +71,7 @@ export class BufferPool {
       b.destroy();
     }
     this.free.clear();
+    this.freeBytes = 0;
   }
 
   destroyAll(): void {
@@ -74,6 +79,7 @@ export class BufferPool {
     this.all.clear();
     this.free.clear();
     this.liveBytes = 0;
+    this.freeBytes = 0;
   }
 
   resetPeak(): void {

@@ -42,7 +42,7 @@ const entries = new Map<string, Entry>();
 function entryFor(url: string): Entry {
   let e = entries.get(url);
   if (!e) {
-    e = { engine: new WorkerEngine({ worker: createEngineWorker() }), listeners: new Set() };
+    e = { engine: new WorkerEngine({ worker: createEngineWorker(), createWorker: createEngineWorker }), listeners: new Set() };
     entries.set(url, e);
   }
   return e;

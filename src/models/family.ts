@@ -35,7 +35,7 @@ export interface LoadedModel<Work = Recorder, Output = GpuOutput> {
    * codes). `previous`, the steps of the conversation's last turn, is reused when it can be (its KV
    * cache keeps the prefix both turns share) and released when not.
    */
-  chat?(messages: ChatMessage[], sampling: ImageSampling, textTemperature: number, previous?: ChatSteps<Work, Output>): ChatSteps<Work, Output>;
+  chat?(messages: ChatMessage[], sampling: ImageSampling, textTemperature: number, previous?: ChatSteps<Work, Output>, contextLength?: number): ChatSteps<Work, Output>;
   /** Text-conditioned models: the tokens of an image prompt, and the words of a text the tokenizer does not know. */
   promptTokens?(text: string): number;
   unknownWords?(text: string): string[];

@@ -12,7 +12,7 @@ import { DownloadCancelledError, ModelNotFoundError } from '../api/errors';
 import * as allErrors from '../api/errors';
 import { NEXTSCALE_ERROR_NAMES } from '../api/error-registry';
 import { readFileSync } from 'node:fs';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 
 const SCALES = [1, 2, 4];
 const info: ModelInfo = {
@@ -24,7 +24,9 @@ const info: ModelInfo = {
 class FakeEngine implements Engine {
   disposed = 0;
   lastOpts?: GenerateImageOptions;
+  loaded?: string;
   async loadModel(url: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+    this.loaded = url;
     if (url.startsWith('throw:')) throw makeError(url.slice(6).replace(/\/$/, ''));
     if (url.endsWith('/missing/')) throw new ModelNotFoundError(`${url}/manifest.json`, 'HTTP 404 Not Found');
     for (const percent of [0, 50, 100]) {
@@ -72,6 +74,9 @@ class FakeEngine implements Engine {
     return [{ id: 'fake@0', model: 'fake', baseUrl: 'http://x/', bytes: 123, files: 3, complete: true, storedAt: 1 }];
   }
   async deleteCachedModel(): Promise<void> {}
+  async memory(): Promise<MemoryInfo> {
+    return { weightsBytes: 10, poolLiveBytes: 20, poolPeakBytes: 30, poolFreeBytes: 40 };
+  }
   async dispose(): Promise<void> {
     this.disposed++;
   }
@@ -129,6 +134,7 @@ test('worker client: load with progress, generate with events in order, list, di
   assert.equal(fake.lastOpts!.cfg, 3);
   assert.equal(fake.lastOpts!.signal instanceof AbortSignal, true);
   assert.equal((await client.listCachedModels())[0].bytes, 123);
+  assert.deepEqual(await client.memory(), { weightsBytes: 10, poolLiveBytes: 20, poolPeakBytes: 30, poolFreeBytes: 40 });
   await client.dispose();
   assert.equal(fake.disposed, 1);
   port.close();
@@ -212,4 +218,33 @@ test('errors: every error class of api/errors.ts crosses the worker as itself, w
   }
   // The package entry re-exports the whole module, so every class is importable from 'nextscale'.
   assert.match(readFileSync(new URL('../index.ts', import.meta.url), 'utf8'), /^export \* from '\.\/api\/errors';$/m);
+});
+
+test('worker client: after a crash, the next call starts a new worker and loads the last model in it again', async () => {
+  const fakes: FakeEngine[] = [];
+  const ports: MessagePort[] = [];
+  const spawn = (): Worker => {
+    const { port1, port2 } = new MessageChannel();
+    const fake = new FakeEngine();
+    fakes.push(fake);
+    ports.push(port1 as unknown as MessagePort);
+    expose(new EngineHost(fake), port2 as never);
+    return Object.assign(port1, { terminate: () => port1.close() }) as unknown as Worker;
+  };
+  const client = new WorkerEngine({ worker: spawn(), createWorker: spawn });
+  await client.loadModel('http://localhost/models/tiny/');
+  const first = fakes[0];
+  const pending = client.generateImage({ prompt: 'x', seed: 1 }, () => {
+    (ports[0] as unknown as Worker).dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message: 'Uncaught RangeError: planted' }));
+  });
+  await assert.rejects(pending, (e) => e instanceof WorkerCrashedError && /planted/.test((e as Error).message));
+  const again = await client.generateImage({ prompt: 'x', seed: 1 });
+  assert.equal(again.codes.length, 3);
+  assert.equal(fakes.length, 2, 'one new worker');
+  assert.equal(fakes[1].loaded, 'http://localhost/models/tiny/', 'the last model is loaded in the new worker');
+  assert.ok(first !== fakes[1]);
+  client.terminate();
+  await assert.rejects(client.generateImage({ prompt: 'x' }), WorkerCrashedError); // terminate() is for good
+  assert.equal(fakes.length, 2);
+  for (const p of ports) p.close();
 });

@@ -4,7 +4,7 @@
  * and typed errors (rebuilt by class on this side), while every GPU dispatch stays off the main thread.
  */
 import { proxy, wrap, type Remote } from 'comlink';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { CancelledError, WorkerCrashedError } from '../api/errors';
 import { installErrorTransfer } from './errors';
 import { resolveModelUrl } from '../store/model-url';
@@ -13,34 +13,60 @@ import type { EngineHost } from './host';
 export interface WorkerEngineOptions {
   /** A worker running worker-entry.ts (createEngine() makes one; the library bundles its own inline). */
   worker: Worker;
+  /**
+   * Makes a fresh worker after a crash: the call in flight fails with WorkerCrashedError, and the next
+   * call starts a new worker and loads the last model in it again (from the IndexedDB cache). Without it,
+   * every call after a crash fails with that error.
+   */
+  createWorker?: () => Worker;
 }
 
 export class WorkerEngine implements Engine {
-  private readonly worker: Worker;
-  private readonly remote: Remote<EngineHost>;
+  private worker!: Worker;
+  private remote!: Remote<EngineHost>;
   private nextId = 1;
   private crashed?: WorkerCrashedError;
+  private terminated = false;
   private readonly pending = new Set<(e: Error) => void>();
+  /** The last successful load, to repeat in a new worker after a crash. */
+  private respawning?: Promise<void>;
+  private lastLoad?: { target: string; opts: Omit<LoadModelOptions, 'signal' | 'onProgress'> };
 
-  constructor(opts: WorkerEngineOptions) {
+  constructor(private readonly opts: WorkerEngineOptions) {
     installErrorTransfer();
-    this.worker = opts.worker;
-    this.remote = wrap<EngineHost>(this.worker);
-    // Comlink never settles calls to a dead worker; fail them with a typed error instead of hanging.
-    this.worker.addEventListener('error', (ev) => {
-      ev.preventDefault();
-      this.fail(ev.message || 'the worker script failed to load or threw at top level');
-    });
-    this.worker.addEventListener('messageerror', () => this.fail('a message could not be deserialized'));
+    this.attach(opts.worker);
   }
 
-  loadModel(urlOrId: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+  private attach(worker: Worker): void {
+    this.worker = worker;
+    this.remote = wrap<EngineHost>(worker);
+    // Comlink never settles calls to a dead worker; fail them with a typed error instead of hanging.
+    worker.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      if (worker === this.worker) this.fail(ev.message || 'the worker script failed to load or threw at top level');
+    });
+    worker.addEventListener('messageerror', () => worker === this.worker && this.fail('a message could not be deserialized'));
+  }
+
+  /** After a crash: a new worker, with the last model loaded in it again. */
+  private async respawn(): Promise<void> {
+    const dead = this.worker;
+    this.crashed = undefined;
+    this.attach(this.opts.createWorker!());
+    dead.terminate();
+    const last = this.lastLoad;
+    if (last) await this.call(undefined, 'Loading the model again after the worker crashed', (id) => this.remote.loadModel(last.target, last.opts, id, undefined));
+  }
+
+  async loadModel(urlOrId: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, signal, ...rest } = opts;
     // Resolved here, on the page: in the worker, relative paths would resolve against the worker's script.
     const target = rest.files?.length ? urlOrId : resolveModelUrl(urlOrId);
-    return this.call(signal, 'Loading the model', (id) =>
+    const info = await this.call(signal, 'Loading the model', (id) =>
       this.remote.loadModel(target, rest, id, onProgress ? proxy(onProgress) : undefined),
     );
+    this.lastLoad = { target, opts: rest };
+    return info;
   }
 
   generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
@@ -63,6 +89,10 @@ export class WorkerEngine implements Engine {
     return this.call(undefined, '', () => this.remote.listCachedModels());
   }
 
+  memory(): Promise<MemoryInfo> {
+    return this.call(undefined, '', () => this.remote.memory());
+  }
+
   deleteCachedModel(id: string): Promise<void> {
     return this.call(undefined, '', () => this.remote.deleteCachedModel(id));
   }
@@ -74,12 +104,14 @@ export class WorkerEngine implements Engine {
 
   /** Stop the worker for good (dispose() first to free the GPU cleanly). */
   terminate(): void {
+    this.terminated = true;
     this.worker.terminate();
     this.fail('terminate() was called');
   }
 
   /** One remote call: forwards cancellation by request id and fails fast if the worker dies. */
   private async call<T>(signal: AbortSignal | undefined, what: string, fn: (requestId: number) => Promise<T>): Promise<T> {
+    if (this.crashed && this.opts.createWorker && !this.terminated) await (this.respawning ??= this.respawn().finally(() => (this.respawning = undefined)));
     if (this.crashed) throw this.crashed;
     if (signal?.aborted) throw new CancelledError(what);
     const id = this.nextId++;

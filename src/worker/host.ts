@@ -4,7 +4,7 @@
  * cancels by id; images travel as transferred buffers instead of copies.
  */
 import { transfer, releaseProxy, type Remote } from 'comlink';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, LoadProgress, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, LoadProgress, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 
 /** A main-thread callback; in the worker it is a Comlink proxy whose calls return promises. */
 type RemoteCallback<T> = ((v: T) => void) | undefined;
@@ -48,6 +48,10 @@ export class EngineHost {
 
   checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck> {
     return this.engine.checkText(input);
+  }
+
+  memory(): Promise<MemoryInfo> {
+    return this.engine.memory();
   }
 
   listCachedModels(): Promise<CachedModel[]> {

@@ -14,7 +14,7 @@ export interface CreateEngineOptions {
 export async function createEngine(opts: CreateEngineOptions = {}): Promise<Engine> {
   const useWorker = opts.worker ?? true;
   if (useWorker && typeof Worker !== 'undefined') {
-    return new WorkerEngine({ worker: createEngineWorker() });
+    return new WorkerEngine({ worker: createEngineWorker(), createWorker: createEngineWorker });
   }
   if (useWorker) console.info('nextscale: Web Workers are not available here; running the engine in this thread.');
   const { InThreadEngine } = await import('../engine/engine');

@@ -3,7 +3,8 @@
  * replies form inline scale by scale, the user can attach / drop / paste images, Stop keeps the
  * partial reply, and the conversation survives reloads (IndexedDB, history.ts).
  *
- * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/).
+ * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/);
+ * ?context=<n> uses at most n tokens of its context (ChatOptions.contextLength).
  */
 import { createEngine } from '../../worker';
 import { ContextTooLongError, NextscaleError, WebGPUUnavailableError } from '../../api/errors';
@@ -11,6 +12,7 @@ import type { ChatEvent, ChatMessage, ChatPart, ChatReply, Engine, ModelInfo, Rg
 import { drawRgba } from '../../lib/canvas';
 import { randomSeed } from '../format';
 import { archive, loadCurrent, newChat, saveCurrent, type StoredChat } from './history';
+import { downloadChat } from './export';
 import { imageFromFile } from '../../lib/image-file';
 import { Bubble, MessageList } from './messages';
 import { describeDropped } from '../../lib/context-notice';
@@ -19,6 +21,7 @@ import { watchText } from '../../lib/text-check';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
 const modelUrl = new URLSearchParams(location.search).get('model') || DEFAULT_MODEL;
+const contextParam = new URLSearchParams(location.search).get('context');
 const MAX_PENDING_IMAGES = 2;
 /** Replies longer than this stop (stopReason max-tokens); the tiny model's replies are a dozen tokens. */
 const MAX_REPLY_TOKENS = 128;
@@ -42,6 +45,8 @@ const ui = {
   notice: $<HTMLElement>('notice'),
   noticeText: $<HTMLElement>('notice-text'),
   noticeNewChat: $<HTMLButtonElement>('notice-new-chat'),
+  unsaved: $<HTMLElement>('unsaved'),
+  exportChat: $<HTMLButtonElement>('export-chat'),
   modelName: $<HTMLElement>('model-name'),
   modelAbout: $<HTMLElement>('model-about'),
   inputInfo: $<HTMLElement>('input-info'),
@@ -58,6 +63,8 @@ const page = {
   info: undefined as ModelInfo | undefined,
   lastReply: undefined as ChatReply | undefined,
   error: undefined as { name: string; code?: string; message: string } | undefined,
+  /** The last save failed (the banner is up). */
+  unsaved: false,
   events: [] as ChatEvent['type'][],
 };
 (globalThis as { nextscaleChat?: typeof page }).nextscaleChat = page;
@@ -76,8 +83,14 @@ function draftConversation(text: string): ChatMessage[] {
 
 // Context tokens with the draft, the limit, and unknown words of the draft, as the user types.
 const refreshInputInfo = watchText(ui.input, ui.inputInfo, 'conversation', (text) =>
-  engine && info && (text.trim() || pending.length) ? engine.checkText({ messages: draftConversation(text) }) : undefined,
+  engine && info && (text.trim() || pending.length) ? engine.checkText({ messages: draftConversation(text) }).then((c) => ({ ...c, limit: contextLength() })) : undefined,
 );
+
+/** The context window the chat uses: the model's, or ?context=<n> when that is smaller. */
+function contextLength(): number {
+  const asked = Number(contextParam);
+  return contextParam && Number.isInteger(asked) && asked >= 2 ? Math.min(asked, info!.contextLength) : info!.contextLength;
+}
 let running: AbortController | undefined;
 
 function setState(s: State): void {
@@ -111,8 +124,11 @@ function showNoWebGpu(detail?: string): void {
   setState('no-webgpu');
 }
 
+/** Saves the chat; while the browser refuses, a lasting banner says so and offers an export (until a save works). */
 async function persist(): Promise<void> {
-  if (!(await saveCurrent(chat))) status('Not saved: this browser refused to store the conversation (storage full or private mode).');
+  const saved = await saveCurrent(chat);
+  ui.unsaved.hidden = saved;
+  page.unsaved = !saved;
 }
 
 function renderPending(): void {
@@ -197,12 +213,13 @@ async function reply(): Promise<void> {
     list.scroll();
   };
   try {
-    const r = await engine!.chat(chat.messages, { seed: seed(), maxNewTokens: MAX_REPLY_TOKENS, signal: controller.signal }, onEvent);
+    const r = await engine!.chat(chat.messages, { seed: seed(), maxNewTokens: MAX_REPLY_TOKENS, contextLength: contextLength(), signal: controller.signal }, onEvent);
     page.lastReply = r;
     chat.messages.push(r.message);
     finishBubble(bubble, r);
     await persist();
-    status(r.stopReason === 'cancelled' ? 'Stopped.' : `${r.contextTokens} of ${r.contextLength} context tokens used.`);
+    const used = r.stopReason === 'cancelled' ? 'Stopped.' : `${r.contextTokens} of ${r.contextLength} context tokens used.`;
+    status(r.deviceReset ? `The GPU was reset; the model was reloaded. ${used}` : used);
   } catch (e) {
     bubble.el.remove();
     if (e instanceof ContextTooLongError) fail(e, true);
@@ -248,6 +265,7 @@ function wireInputs(): void {
   ui.stop.addEventListener('click', () => running?.abort());
   ui.newChat.addEventListener('click', () => void startNewChat());
   ui.noticeNewChat.addEventListener('click', () => void startNewChat());
+  ui.exportChat.addEventListener('click', () => downloadChat(chat.messages));
   ui.attach.addEventListener('click', () => ui.file.click());
   ui.file.addEventListener('change', () => {
     void addFiles(ui.file.files ?? []);
@@ -288,7 +306,7 @@ async function start(): Promise<void> {
     },
   });
   page.info = info;
-  ui.modelName.textContent = `${info.name} · ${info.contextLength} tokens of context`;
+  ui.modelName.textContent = `${info.name} · ${contextLength()} tokens of context${contextLength() < info.contextLength ? ` (of ${info.contextLength})` : ''}`;
   renderModelAbout(ui.modelAbout, info);
   refreshInputInfo();
   if (!info.canSeeImages) {

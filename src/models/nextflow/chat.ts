@@ -56,10 +56,12 @@ export class NextFlowChatSteps implements ChatSteps {
     private program: ChatProgram,
     private smp: ImageSampling,
     private textTemperature: number,
+    /** The window this conversation uses: the model's context, or less (ChatOptions.contextLength). */
+    contextLength = m.config.contextLength,
   ) {
     const c = m.config;
     const v = c.vocab;
-    this.contextLength = c.contextLength;
+    this.contextLength = contextLength;
     this.promptTokens = program.tokens;
     this.imageTokens = imageCacheTokens(c);
     this.special = { eos: v.eos, boi: v.boi, eoi: v.eoi };
@@ -69,7 +71,7 @@ export class NextFlowChatSteps implements ChatSteps {
     const runs = program.items.map((it) => (it.kind === 'text' ? it.cond.length : 0));
     const G = c.vq.scales[c.vq.scales.length - 1];
     const maxT = (this.maxT = Math.max(1, G * G, ...runs));
-    this.ws = new Workspace(ctx, c.arch, this.B, this.B * maxT, c.contextLength);
+    this.ws = new Workspace(ctx, c.arch, this.B, this.B * maxT, contextLength);
     this.sb = new ScaleBuffers(ctx, m, this.B, maxT);
     this.ids = ctx.pool.acquire(this.B * maxT * 4, 'chat-ids');
     this.words = c.vocab.textCount;

@@ -39,11 +39,11 @@ export function nextflowLoaded(ctx: GpuContext, m: NextFlowModel): LoadedModel {
       return new NextFlowImageSteps(ctx, m, promptIds, smp);
     },
     warmUpSteps: (smp) => new NextFlowImageSteps(ctx, m, [c.vocab.textStart], smp),
-    chat(messages: ChatMessage[], smp: ImageSampling, textTemperature: number, previous?: ChatSteps) {
+    chat(messages: ChatMessage[], smp: ImageSampling, textTemperature: number, previous?: ChatSteps, contextLength = c.contextLength) {
       const program = chatProgram(c, messages, (t) => m.tokenizer.encode(t));
-      if (previous instanceof NextFlowChatSteps && previous.resume(program, smp, textTemperature)) return previous;
+      if (previous instanceof NextFlowChatSteps && previous.contextLength === contextLength && previous.resume(program, smp, textTemperature)) return previous;
       previous?.release();
-      return new NextFlowChatSteps(ctx, m, program, smp, textTemperature);
+      return new NextFlowChatSteps(ctx, m, program, smp, textTemperature, contextLength);
     },
     promptTokens: (text) => m.tokenizer.encode(text).length,
     unknownWords: (text) => m.tokenizer.unknownWords(text),
