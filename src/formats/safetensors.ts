@@ -116,8 +116,19 @@ export function firstNonFinite(raw: Uint8Array, dtype: SafetensorsDtype): number
   }
   if (dtype !== 'F16' && dtype !== 'BF16') return -1;
   const exp = dtype === 'F16' ? 0x7c00 : 0x7f80;
-  const u = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
-  for (let i = 0; i < u.length; i++) if ((u[i] & exp) === exp) return i;
+  // Two halves per 32-bit word (little-endian: element 2i in the low half), then an odd last element.
+  const w = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
+  const hi = exp << 16;
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i];
+    if ((v & exp) === exp) return 2 * i;
+    if ((v & hi) >>> 0 === hi >>> 0) return 2 * i + 1;
+  }
+  const n = aligned.byteLength >> 1;
+  if (n % 2) {
+    const last = new Uint16Array(aligned.buffer, aligned.byteOffset + 2 * (n - 1), 1)[0];
+    if ((last & exp) === exp) return n - 1;
+  }
   return -1;
 }
 

@@ -116,6 +116,17 @@ test('weights holding NaN or Inf are refused, and a stored model records the che
   assert.equal(firstNonFinite(new Uint8Array(new Float32Array([1, 2, -Infinity]).buffer), 'F32'), 2);
   assert.equal(firstNonFinite(new Uint8Array(new Float32Array([1, 2, 3e38]).buffer), 'F32'), -1);
   assert.equal(firstNonFinite(new Uint8Array(new Uint16Array([0x7f80]).buffer), 'BF16'), 0);
+  // Against a plain per-element scan: odd lengths, unaligned views, the hit in either half of a word.
+  for (let trial = 0; trial < 2000; trial++) {
+    const n = 1 + (trial % 37);
+    const u16 = new Uint16Array(n + 1).map((_, i) => ((i * 7919 + trial * 104729) % 97 === 0 ? 0x7c00 | (i & 0x3ff) : (i * 31 + trial) & 0x3bff));
+    const bytes = new Uint8Array(u16.buffer).subarray(2, 2 + 2 * n);
+    for (const dt of ['F16', 'BF16'] as const) {
+      const exp = dt === 'F16' ? 0x7c00 : 0x7f80;
+      const ref = Array.from(new Uint16Array(bytes.slice().buffer)).findIndex((v) => (v & exp) === exp);
+      assert.equal(firstNonFinite(bytes, dt), ref, `trial ${trial} ${dt}`);
+    }
+  }
   const fakeCtx = { limits: { maxStorageBufferBindingSize: 1 << 30, maxBufferSize: 1 << 30 } } as unknown as GpuContext;
   const bad = safetensors(new Uint16Array([0x3c00, 0x3c00, 0xfc00, 0]));
   assert.throws(() => uploadSafetensors(fakeCtx, [{ name: 'model.safetensors', source: bytesSource(bad) }]),
