@@ -274,6 +274,29 @@ export function isQuotaError(e: unknown): boolean {
 
 // ---- File formats
 
+/** A PyTorch checkpoint (.pth: a zip holding a pickle and the tensor data) is malformed or truncated. */
+export class CheckpointFormatError extends NextscaleError {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super('E_CHECKPOINT', `${file}: ${detail}. It is not a complete PyTorch checkpoint (torch.save); download it again, or check that it is the file the model publishes.`);
+  }
+}
+
+/**
+ * A checkpoint's pickle names a Python global that a state dict never needs (e.g. os.system). A pickle can
+ * carry code; nextscale never runs any, and refuses the file instead.
+ */
+export class UnsafeCheckpointError extends NextscaleError {
+  constructor(
+    readonly file: string,
+    readonly global: string,
+  ) {
+    super('E_UNSAFE_CHECKPOINT', `${file}: its pickle references "${global}", which a PyTorch state dict never needs; the file was refused unread. Use the official checkpoint file, or convert it with tools/convert_var.py after inspecting it.`);
+  }
+}
+
 /** A weights file is not valid safetensors (or its header does not describe its bytes). */
 export class WeightsFormatError extends NextscaleError {
   constructor(file: string, detail: string) {
