@@ -297,6 +297,19 @@ export class UnsafeCheckpointError extends NextscaleError {
   }
 }
 
+/**
+ * A checkpoint's keys or shapes are not those of the official layout it claims (another model, a VAE that does
+ * not fit the transformer, an unsupported variant, a tensor too large to hold). `kind` says which.
+ */
+export class CheckpointLayoutError extends NextscaleError {
+  constructor(
+    readonly kind: 'missing-keys' | 'unexpected-keys' | 'shape' | 'vae-mismatch' | 'unsupported' | 'too-large',
+    detail: string,
+  ) {
+    super('E_CHECKPOINT_LAYOUT', `${detail}. Load the official VAR files (var_dN.pth with vae_ch160v4096z32.pth) as published.`);
+  }
+}
+
 /** A weights file is not valid safetensors (or its header does not describe its bytes). */
 export class WeightsFormatError extends NextscaleError {
   constructor(file: string, detail: string) {

@@ -8,6 +8,7 @@ Usage:
   nextscale generate --prompt "<text>" --out <file.png> [options]
   nextscale caption --image <file.png> [--model <dir|url>] [--seed <n>] [--question "<text>"]
   nextscale chat --out <dir> [--model <dir|url>] [--seed <n>] [--attach <turn>:<file>]… "<message 1>" "<message 2>" …
+  nextscale convert --var <var_dN.pth> --vae <vae_ch160v4096z32.pth> --out <dir> [--dtype f16|int8]
   nextscale --help
 
 Options for generate:
@@ -29,6 +30,14 @@ Options for caption (what the chat model says about an image; printed to stdout)
   --image <file.png>  the image (8-bit PNG); center-cropped and resized to the model's input size
   --question <text>   what to ask (default: "what is in this image ?")
   --model, --seed, --temperature, --quiet as above (--temperature applies to the words, default greedy)
+
+Options for convert (the official VAR checkpoints as published → a model folder; no Python needed):
+  --var <var_dN.pth>  the transformer; its depth comes from its keys
+  --vae <vae.pth>     the VQVAE (vae_ch160v4096z32.pth)
+  --out <dir>         writes config.json, model-0000N.safetensors and manifest.json
+  --dtype f16|int8    weights storage (default f16; int8 keeps per-row scales)
+  --name <name>       the model's name (default var-d<depth>)
+  --patch-nums <list> another scale schedule than pos_1LC implies, e.g. 1,2,3,4
 
 Options for chat (the messages are sent in order as one conversation; the transcript and images go to --out):
   --out <dir>         writes <dir>/transcript.json and <dir>/turn-<t>-image-<i>.png
@@ -89,7 +98,18 @@ export interface ChatArgs {
   quiet: boolean;
 }
 
-export type CliArgs = GenerateArgs | CaptionArgs | ChatArgs | { command: 'help' };
+export interface ConvertArgs {
+  command: 'convert';
+  var: string;
+  vae: string;
+  out: string;
+  dtype: 'f16' | 'int8';
+  name?: string;
+  patchNums?: number[];
+  quiet: boolean;
+}
+
+export type CliArgs = GenerateArgs | CaptionArgs | ChatArgs | ConvertArgs | { command: 'help' };
 
 /** The backends `--device` names. Only WebGPU exists so far; the CPU (wasm) backend is its own issue. */
 export const DEVICES = ['auto', 'webgpu'] as const;
@@ -125,6 +145,11 @@ const OPTIONS = {
   attach: { type: 'string', multiple: true },
   device: { type: 'string' },
   context: { type: 'string' },
+  var: { type: 'string' },
+  vae: { type: 'string' },
+  dtype: { type: 'string' },
+  name: { type: 'string' },
+  'patch-nums': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -167,7 +192,8 @@ export function parseCli(argv: string[]): CliArgs {
     };
   }
   if (positionals[0] === 'chat') return chatArgs(v, positionals.slice(1));
-  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate, caption or chat)');
+  if (positionals[0] === 'convert') return convertArgs(v);
+  if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate, caption, chat or convert)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a prompt with spaces)`);
   if (!v.out) throw new UsageError('--out <file.png> is required');
   if (v.prompt === undefined && v.class === undefined) throw new UsageError('give --prompt "<text>" (or --class <0-999> for class-conditioned models)');
@@ -187,6 +213,15 @@ export function parseCli(argv: string[]): CliArgs {
     previews: v.previews,
     quiet: !!v.quiet,
   };
+}
+
+function convertArgs(v: Record<string, string | boolean | string[] | undefined>): ConvertArgs {
+  for (const o of ['var', 'vae', 'out'] as const) if (typeof v[o] !== 'string' || !v[o]) throw new UsageError(`--${o} is required (nextscale convert --var var_d16.pth --vae vae_ch160v4096z32.pth --out models/var-d16)`);
+  const dtype = (v.dtype ?? 'f16') as string;
+  if (dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be f16 or int8; got "${dtype}"`);
+  const pn = v['patch-nums'] as string | undefined;
+  const patchNums = pn?.split(',').map((x) => num('patch-nums', x.trim(), { integer: true, min: 1 })!);
+  return { command: 'convert', var: v.var as string, vae: v.vae as string, out: v.out as string, dtype, name: v.name as string | undefined, patchNums, quiet: !!v.quiet };
 }
 
 function chatArgs(v: Record<string, string | boolean | string[] | undefined>, messages: string[]): ChatArgs {

@@ -12,6 +12,7 @@ import { fitSquare } from '../formats/image-fit';
 import { openEngine } from './open-engine';
 import { readImageFile } from './image-file';
 import { chatCommand } from './chat';
+import { convertCommand } from './convert';
 
 export { DEFAULT_MODEL_DIR, modelLocation } from './open-engine';
 
@@ -85,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (args.command === 'caption') await caption(args, controller.signal);
     else if (args.command === 'chat') return await chatCommand(args, controller.signal);
+    else if (args.command === 'convert') await convertCommand(args);
     else await generate(args, controller.signal);
     return 0;
   } catch (e) {

@@ -56,7 +56,6 @@ export async function readPth(src: RandomAccess, file: string): Promise<PthTenso
   if (order && new TextDecoder().decode(await read(order, file)).trim() !== 'little') throw new CheckpointFormatError(file, 'a big-endian checkpoint');
   const root = unpickle(await read(pkl[0], file), file);
   const dict = stateDict(root, file);
-  const storages = new Map<string, Promise<Uint8Array>>();
   return [...dict].map(([name, t]) => ({
     name,
     dtype: t.storage.dtype,
@@ -66,11 +65,8 @@ export async function readPth(src: RandomAccess, file: string): Promise<PthTenso
       if (!entry) throw new CheckpointFormatError(file, `the storage of "${name}" (${archive}/data/${t.storage.key}) is missing from the zip`);
       const want = t.storage.numel * STORAGE_BYTES[t.storage.dtype];
       if (entry.uncompressedSize !== want) throw new CheckpointFormatError(file, `storage ${t.storage.key} holds ${entry.uncompressedSize} bytes, not the ${want} its ${t.storage.numel} ${t.storage.dtype} elements take`);
-      // One read per storage while its tensors are converted (tensors may share a storage).
-      let p = storages.get(t.storage.key);
-      if (!p) storages.set(t.storage.key, (p = read(entry, file)));
-      const data = await p;
-      return gather(data, t);
+      // Read on demand and not kept: converting tensor by tensor holds one storage at a time.
+      return gather(await read(entry, file), t);
     },
   }));
 }

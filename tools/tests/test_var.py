@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -258,6 +259,60 @@ class TestBadInput(unittest.TestCase):
             rc, err = run_main(["--var", var_p, "--vae", vae_p, "--out", os.path.join(d, "o")])
             self.assertEqual(rc, 2)
             self.assertIn("--patch-nums", err)
+
+
+class TestConvertInTypeScript(unittest.TestCase):
+    """`nextscale convert` (src/models/var/convert-pth.ts, reading the .pth in TypeScript) against this converter:
+    the same shards byte for byte, f16 and int8; bad checkpoints refused with their E_ codes."""
+
+    def cli(self, *args):
+        node = shutil.which("node")
+        return subprocess.run([node, os.path.join(os.path.dirname(TOOLS), "bin", "nextscale.mjs"), "convert", "--quiet", *args],
+                              capture_output=True, text=True)
+
+    def test_same_shards_as_convert_var(self):
+        with tempfile.TemporaryDirectory() as d:
+            var_p, vae_p = save_tiny(d)
+            for dtype in ("f16", "int8"):
+                py, ts = os.path.join(d, "py-" + dtype), os.path.join(d, "ts-" + dtype)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    self.assertEqual(run_main(["--var", var_p, "--vae", vae_p, "--out", py, "--dtype", dtype,
+                                               "--patch-nums", "1,2,3,4"])[0], 0)
+                p = self.cli("--var", var_p, "--vae", vae_p, "--out", ts, "--dtype", dtype, "--patch-nums", "1,2,3,4")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                shards = sorted(f for f in os.listdir(py) if f.endswith(".safetensors"))
+                self.assertEqual(sorted(f for f in os.listdir(ts) if f.endswith(".safetensors")), shards)
+                for f in shards:
+                    with open(os.path.join(py, f), "rb") as a, open(os.path.join(ts, f), "rb") as b:
+                        self.assertEqual(a.read(), b.read(), f"{dtype} {f}")
+                with open(os.path.join(py, "config.json")) as a, open(os.path.join(ts, "config.json")) as b:
+                    want, got = json.load(a), json.load(b)
+                if want["class_names"] is None:  # torchvision absent here: Python writes no names
+                    got["class_names"] = None
+                self.assertEqual(got, want)
+
+    def test_bad_checkpoints_refused_with_codes(self):
+        with tempfile.TemporaryDirectory() as d:
+            var_p, vae_p = save_tiny(d, vae_kw={"z": 16})
+            out = os.path.join(d, "o")
+            p = self.cli("--var", var_p, "--vae", vae_p, "--out", out, "--patch-nums", "1,2,3,4")
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("nextscale: E_CHECKPOINT_LAYOUT: var word_embed in-dim is", p.stderr)
+            var_p, vae_p = save_tiny(d)
+            p = self.cli("--var", vae_p, "--vae", vae_p, "--out", out)  # a VAE where the transformer should be
+            self.assertIn("nextscale: E_CHECKPOINT_LAYOUT: var: ", p.stderr)
+            with open(var_p, "rb") as f:
+                cut = f.read()
+            with open(os.path.join(d, "cut.pth"), "wb") as f:
+                f.write(cut[: len(cut) // 2])
+            p = self.cli("--var", os.path.join(d, "cut.pth"), "--vae", vae_p, "--out", out)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("nextscale: E_CHECKPOINT: cut.pth:", p.stderr)
+            fixtures = os.path.join(os.path.dirname(TOOLS), "src", "tests", "fixtures")
+            p = self.cli("--var", os.path.join(fixtures, "os-system.pth"), "--vae", vae_p, "--out", out)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("nextscale: E_UNSAFE_CHECKPOINT:", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(out, "manifest.json")))
 
 
 class TestInfer(unittest.TestCase):
