@@ -4,6 +4,8 @@ Random-init VAR depth 2 (scales 1,2,3,4) + VQVAE ch=32, seed 0 -> the real conve
 weights loaded back (f16 upcast to f32) into our reference -> greedy inference. Reruns are byte-identical.
 
   /usr/bin/python3 tools/var_golden.py [--out e2e/goldens/var-tiny]
+  /usr/bin/python3 tools/var_golden.py --pth DIR   # only the checkpoints, as torch.save writes them: DIR/var_d2.pth and
+                                                  # DIR/vae_ch160v4096z32.pth (the official VAE file name; ch 32 inside)
 """
 import argparse
 import json
@@ -71,6 +73,12 @@ def write_png(path, image):
     Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(path, optimize=False)
 
 
+def write_pth(var_pth, vae_pth):
+    """The golden model's checkpoints as published files would be: plain state dicts through torch.save."""
+    torch.save(build_var(2, patch_nums=PATCH_NUMS, seed=0).state_dict(), var_pth)
+    torch.save(build_vae(ch=32, seed=0).state_dict(), vae_pth)
+
+
 def make(out_dir):
     t0 = time.time()
     model_dir = os.path.join(out_dir, "model")
@@ -78,8 +86,7 @@ def make(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         var_pth, vae_pth = os.path.join(tmp, "var_d2.pth"), os.path.join(tmp, "vae_ch32v4096z32.pth")
-        torch.save(build_var(2, patch_nums=PATCH_NUMS, seed=0).state_dict(), var_pth)
-        torch.save(build_vae(ch=32, seed=0).state_dict(), vae_pth)
+        write_pth(var_pth, vae_pth)
         rc = convert_var.main(["--var", var_pth, "--vae", vae_pth, "--out", model_dir, "--dtype", "f16",
                                "--patch-nums", ",".join(map(str, PATCH_NUMS)), "--name", "var-tiny"])
         if rc:
@@ -105,5 +112,11 @@ def make(out_dir):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(REPO, "e2e", "goldens", "var-tiny"))
+    ap.add_argument("--pth", metavar="DIR", help="write only the .pth checkpoints into DIR")
     torch.set_num_threads(1)
-    make(ap.parse_args().out)
+    a = ap.parse_args()
+    if a.pth:
+        os.makedirs(a.pth, exist_ok=True)
+        write_pth(os.path.join(a.pth, "var_d2.pth"), os.path.join(a.pth, "vae_ch160v4096z32.pth"))
+    else:
+        make(a.out)

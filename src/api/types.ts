@@ -5,8 +5,11 @@
 
 /** Download/load progress of a model. */
 export interface LoadProgress {
-  /** 'warmup' compiles the GPU pipelines with one small generation, so the first real image is fast. */
-  phase: 'manifest' | 'download' | 'verify' | 'upload' | 'warmup' | 'ready';
+  /**
+   * 'warmup' compiles the GPU pipelines with one small generation, so the first real image is fast.
+   * 'convert': a PyTorch checkpoint being converted, tensor by tensor (loadedBytes / totalBytes count tensors).
+   */
+  phase: 'manifest' | 'download' | 'convert' | 'verify' | 'upload' | 'warmup' | 'ready';
   /** The file being fetched, when phase is 'download'. */
   file?: string;
   loadedBytes: number;
@@ -30,6 +33,12 @@ export interface LoadModelOptions {
    * checked and cached like a download. `urlOrId` then only names the model (see localFilesBase).
    */
   files?: File[];
+  /**
+   * When the model is an official VAR checkpoint (`var_dN.pth`, a URL, a path or "hf:FoundationVision/var/var_d16.pth"):
+   * the VAE file (default: vae_ch160v4096z32.pth beside it), the storage dtype of the conversion (default 'f16'),
+   * and a scale schedule for non-official checkpoints. The converted model is cached like a download.
+   */
+  checkpoint?: { vae?: string; dtype?: 'f16' | 'int8'; scales?: number[] };
 }
 
 /** What a loaded model is and can do. */

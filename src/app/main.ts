@@ -3,8 +3,9 @@
  * page's settings, and show each scale's preview as it arrives. The main thread only copies small
  * previews onto canvases; every GPU dispatch runs in the worker.
  *
- * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/); the
- * "Other model" panel loads one by URL or from a picked or dropped folder (kept in IndexedDB).
+ * ?model=<url> loads another model folder (default: the bundled /models/nextscale-tiny/), or an official VAR
+ * checkpoint (…/var_d16.pth or hf:FoundationVision/var/var_d16.pth, its VAE beside it), converted on the fly;
+ * the "Other model" panel loads one by URL or from picked or dropped files (kept in IndexedDB).
  */
 import { createEngine } from '../worker';
 import { CancelledError, DeviceLostError, NextscaleError, WebGPUUnavailableError } from '../api/errors';

@@ -12,7 +12,10 @@ Usage:
   nextscale --help
 
 Options for generate:
-  --model <dir|url>   model folder with manifest.json (default: the bundled models/nextscale-tiny)
+  --model <dir|url>   model folder with manifest.json (default: the bundled models/nextscale-tiny), or an
+                      official VAR checkpoint as published: var_d16.pth (path or URL) or
+                      hf:FoundationVision/var/var_d16.pth, converted on the fly
+  --vae <file|url>    with a .pth model: its VAE (default: vae_ch160v4096z32.pth beside it)
   --prompt <text>     what the image shows (text-conditioned models)
   --class <0-999>     class label instead of a prompt (VAR models)
   --seed <n>          u32 seed; the same seed, options and model give the same image (default: random)
@@ -68,6 +71,9 @@ export interface GenerateArgs {
   out: string;
   tokens?: string;
   previews?: string;
+  /** With a .pth --model: the VAE checkpoint (default: vae_ch160v4096z32.pth beside it), and another scale schedule. */
+  vae?: string;
+  patchNums?: number[];
   quiet: boolean;
 }
 
@@ -211,6 +217,8 @@ export function parseCli(argv: string[]): CliArgs {
     out: v.out,
     tokens: v.tokens,
     previews: v.previews,
+    vae: typeof v.vae === 'string' ? v.vae : undefined,
+    patchNums: (v['patch-nums'] as string | undefined)?.split(',').map((x) => num('patch-nums', x.trim(), { integer: true, min: 1 })!),
     quiet: !!v.quiet,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readPth } from '../formats/pth';
+import { bytesAccess, readPth } from '../formats/pth';
 import { convertVarPth } from '../models/var/convert-pth';
 import { sha256Hex } from '../store/sha256';
 import { LocalModelError } from '../api/errors';
@@ -22,10 +22,7 @@ function readLocal(path: string): Uint8Array {
 export async function convertCommand(a: ConvertArgs): Promise<void> {
   const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
   const t0 = performance.now();
-  const src = (path: string) => {
-    const b = readLocal(path);
-    return { size: b.length, slice: (s: number, e: number) => b.subarray(s, e) };
-  };
+  const src = (path: string) => bytesAccess(readLocal(path));
   const [varT, vaeT] = [await readPth(src(a.var), basename(a.var)), await readPth(src(a.vae), basename(a.vae))];
   const { config, files } = await convertVarPth(varT, vaeT, { dtype: a.dtype, name: a.name, varFile: basename(a.var), vaeFile: basename(a.vae), patchNums: a.patchNums });
   mkdirSync(a.out, { recursive: true });

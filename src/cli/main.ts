@@ -35,7 +35,7 @@ async function caption(a: CaptionArgs, signal: AbortSignal): Promise<void> {
 
 async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
   const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  const { engine } = await openEngine(a.model, signal, log);
+  const { engine } = await openEngine(a.model, signal, log, { vae: a.vae, scales: a.patchNums });
   try {
     const seed = a.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const opts: GenerateImageOptions = {

@@ -10,12 +10,14 @@ import { LocalModelError } from '../api/errors';
 import type { LoadProgress, ModelInfo } from '../api/types';
 import { createNodeGpu } from '../gpu/node-gpu';
 import { createFileFetch } from './file-fetch';
+import { isCheckpointSource } from '../store/model-url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_MODEL_DIR = join(REPO, 'models', 'nextscale-tiny');
 
 /** A URL for the store: http(s) as given, a directory as a file: URL ending in '/'. */
 export function modelLocation(model: string | undefined): string {
+  if (model && isCheckpointSource(model)) return checkpointLocation(model);
   if (model && /^https?:\/\//i.test(model)) return model.endsWith('/') ? model : `${model}/`;
   const dir = resolve(model ?? DEFAULT_MODEL_DIR);
   if (!existsSync(join(dir, 'manifest.json'))) {
@@ -28,12 +30,20 @@ export function modelLocation(model: string | undefined): string {
   return pathToFileURL(dir).href + '/';
 }
 
+/** A .pth checkpoint: a URL or hub name as given, a file path as a file: URL (it must exist). */
+export function checkpointLocation(file: string): string {
+  if (/^(https?:|hf:)/i.test(file)) return file;
+  const path = resolve(file);
+  if (!existsSync(path)) throw new LocalModelError(`No checkpoint at ${path}. Pass the path or URL of an official VAR checkpoint (var_d16.pth), or "hf:FoundationVision/var/var_d16.pth".`);
+  return pathToFileURL(path).href;
+}
+
 function mb(n: number): string {
   return `${(n / 2 ** 20).toFixed(1)} MB`;
 }
 
 /** An engine with the model at `model` loaded (Node, WebGPU through Dawn, files read from disk). */
-export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
+export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void, opts: { vae?: string; scales?: number[] } = {}): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
   const location = modelLocation(model);
   // Dawn's Vulkan loader complains on stderr without one; it only needs a writable directory.
   if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
@@ -41,7 +51,16 @@ export async function openEngine(model: string | undefined, signal: AbortSignal,
   const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: createFileFetch() });
   try {
     let last: LoadProgress | undefined;
-    const info = await engine.loadModel(location, { signal, warmUp: false, onProgress: (p) => (last = p.totalBytes ? p : last ?? p) });
+    const checkpoint = opts.vae || opts.scales ? { vae: opts.vae && checkpointLocation(opts.vae), scales: opts.scales } : undefined;
+    let converting = false;
+    const info = await engine.loadModel(location, {
+      signal, warmUp: false, checkpoint,
+      onProgress: (p) => {
+        if (p.phase === 'convert' && !converting) log(`converting ${model} (official checkpoint → nextscale, tensor by tensor)…`);
+        converting ||= p.phase === 'convert';
+        if (p.phase !== 'convert') last = p.totalBytes ? p : last ?? p;
+      },
+    });
     log(`model ${info.name} (${info.imageSize}×${info.imageSize}, scales ${info.scales.join(',')}) from ${location}${last ? `, ${mb(last.totalBytes)}` : ''}`);
     return { engine, info };
   } catch (e) {

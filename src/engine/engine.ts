@@ -8,7 +8,8 @@
 import { createGpuContext, type GpuContext } from '../gpu/device';
 import { loadModelFiles, listCachedModels, deleteCachedModel } from '../store';
 import { localFilesBase, localFilesFetch } from '../store/local-files';
-import { resolveModelUrl } from '../store/model-url';
+import { isCheckpointSource, resolveModelUrl } from '../store/model-url';
+import { loadCheckpointModel } from './checkpoint-model';
 import { WebGpuBackend } from '../backends/webgpu/backend';
 import { familyOf } from '../models/registry';
 import type { LoadedModel } from '../models/family';
@@ -95,7 +96,7 @@ export class InThreadEngine implements Engine {
     if (this.lostError && this.lastLoad) {
       const { urlOrId, opts } = this.lastLoad;
       this.lostError = null;
-      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp });
+      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp, checkpoint: opts.checkpoint });
       this.deviceReset = true;
     }
     if (this.lostError) throw this.lostError;
@@ -128,12 +129,12 @@ export class InThreadEngine implements Engine {
     const backend = await this.gpu();
     const ctx = backend.ctx;
     const local = o.files?.length ? localFilesBase(urlOrId) : undefined;
-    const files = await loadModelFiles(local ?? resolveModelUrl(urlOrId, this.opts.modelBaseUrl), {
-      onProgress: o.onProgress,
-      signal: o.signal,
-      fetch: local ? localFilesFetch(o.files!, local, this.opts.fetch) : this.opts.fetch,
-      storage: this.opts.storage === 'memory' ? null : undefined,
-    });
+    const fetchFn = local ? localFilesFetch(o.files!, local, this.opts.fetch) : this.opts.fetch;
+    const storage = this.opts.storage === 'memory' ? null : undefined;
+    const checkpoint = checkpointSource(urlOrId, o, local);
+    const files = checkpoint
+      ? await loadCheckpointModel(checkpoint.var, checkpoint.options, { fetch: fetchFn ?? globalThis.fetch.bind(globalThis), storage, signal: o.signal, onProgress: o.onProgress })
+      : await loadModelFiles(local ?? resolveModelUrl(urlOrId, this.opts.modelBaseUrl), { onProgress: o.onProgress, signal: o.signal, fetch: fetchFn, storage });
     throwIfAborted(o.signal, 'Loading the model');
     const config = files.config as Record<string, unknown> | undefined;
     if (!config) throw new ModelConfigError('the manifest does not list config.json');
@@ -168,7 +169,7 @@ export class InThreadEngine implements Engine {
     }
     o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
     this.model = model;
-    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp } };
+    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp, checkpoint: o.checkpoint } };
     return { ...model.info, id: files.id, gpuBytes: model.gpuBytes, cached: files.cached, note: files.note };
   }
 
@@ -265,4 +266,21 @@ export class InThreadEngine implements Engine {
     this.ctx = null;
     this.backend = null;
   }
+}
+
+/**
+ * The official VAR checkpoint a load names, if any: a .pth URL, path or hub name; or, among picked files, the
+ * transformer's .pth (the VAE is the picked vae*.pth, or the one the options name).
+ */
+function checkpointSource(urlOrId: string, o: LoadModelOptions, local?: string): { var: string; options: NonNullable<LoadModelOptions['checkpoint']> } | undefined {
+  const options = o.checkpoint ?? {};
+  if (local) {
+    const pths = (o.files ?? []).filter((f) => /\.pth$/i.test(f.name));
+    if (!pths.length) return undefined;
+    const vae = pths.find((f) => /^vae/i.test(f.name));
+    const main = pths.find((f) => f !== vae);
+    if (!main) return undefined;
+    return { var: local + encodeURIComponent(main.name), options: { ...options, vae: options.vae ?? (vae ? local + encodeURIComponent(vae.name) : undefined) } };
+  }
+  return isCheckpointSource(urlOrId) ? { var: urlOrId, options } : undefined;
 }

@@ -10,10 +10,18 @@ import { unpickle, type PyValue, type StorageDtype, type TensorRef } from './pic
 
 export type { StorageDtype } from './pickle';
 
-/** Random access to a file's bytes (the store's ModelFile, or a Uint8Array). */
+/**
+ * Random access to a file's bytes: in memory, on disk, or over HTTP Range requests, so a multi-GB checkpoint
+ * never has to be held whole (only the zip's directory, the pickle and one storage at a time are read).
+ */
 export interface RandomAccess {
   size: number;
-  slice(start: number, end: number): Uint8Array;
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+/** A RandomAccess over bytes in memory. */
+export function bytesAccess(b: Uint8Array): RandomAccess {
+  return { size: b.length, read: async (s, e) => b.subarray(s, e) };
 }
 
 export const STORAGE_BYTES: Readonly<Record<StorageDtype, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -36,7 +44,9 @@ class SourceReader extends Reader<RandomAccess> {
     this.size = this.src.size;
   }
   async readUint8Array(index: number, length: number): Promise<Uint8Array> {
-    return this.src.slice(index, index + length);
+    const b = await this.src.read(index, index + length);
+    if (b.length !== length) throw new Error(`read ${b.length} of ${length} bytes at ${index}`);
+    return b;
   }
 }
 

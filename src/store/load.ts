@@ -28,6 +28,11 @@ export interface LoadModelFilesOptions {
   chunkSize?: number;
   /** Minimum time between progress events (default 50 ms); file ends always report. */
   progressIntervalMs?: number;
+  /**
+   * Use the stored manifest without asking the server (default false: revalidate). For models the store
+   * made itself (a converted checkpoint), which no server holds.
+   */
+  cacheFirst?: boolean;
 }
 
 export interface LoadedModelFiles {
@@ -61,7 +66,8 @@ export async function loadModelFiles(baseUrl: string, opts: LoadModelFilesOption
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1024) throw new RangeError(`chunkSize must be an integer >= 1024 bytes, got ${chunkSize}`);
   opts.onProgress?.({ phase: 'manifest', loadedBytes: 0, totalBytes: 0, percent: 0, fromCache: false });
 
-  const { parsed, offline } = await fetchManifest(base, fetchFn, storage, opts.signal);
+  const cached = opts.cacheFirst ? await cachedManifest(base, storage) : undefined;
+  const { parsed, offline } = cached ? { parsed: cached, offline: undefined } : await fetchManifest(base, fetchFn, storage, opts.signal);
   const { manifest, id } = parsed;
   const total = manifest.files.reduce((a, f) => a + f.size, 0);
   const ctx = new LoadContext(id, base, fetchFn, storage, chunkSize, total, opts.signal, opts.onProgress, opts.progressIntervalMs ?? 50);

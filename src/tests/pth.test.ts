@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPth, STORAGE_BYTES } from '../formats/pth';
+import { bytesAccess, readPth, STORAGE_BYTES } from '../formats/pth';
 import { unpickle, type PyValue } from '../formats/pickle';
 import { f16BitsToF32 } from '../formats/f16';
 import { CheckpointFormatError, UnsafeCheckpointError } from '../api/errors';
@@ -14,7 +14,7 @@ import { fuzzSeed, rng } from './fuzz-rng';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const bytesOf = (name: string) => new Uint8Array(readFileSync(join(FIX, name)));
-const source = (b: Uint8Array) => ({ size: b.length, slice: (a: number, e: number) => b.slice(a, e) });
+const source = (b: Uint8Array) => bytesAccess(b);
 
 function values(dtype: string, b: Uint8Array): (number | string)[] {
   const buf = b.slice().buffer;

@@ -144,3 +144,14 @@ test('weights holding NaN or Inf are refused, and a stored model records the che
   assert.equal(second.fromCache, true);
   assert.equal(second.files.get('model.safetensors')!.valuesChecked, true);
 });
+
+test('checkpoint names: .pth sources, hub names expanded, the VAE looked for beside the transformer', async () => {
+  const { expandHubUrl, isCheckpointSource, defaultVaeUrl, resolveCheckpointUrl } = await import('../store/model-url');
+  assert.equal(expandHubUrl('hf:FoundationVision/var/var_d16.pth'), 'https://huggingface.co/FoundationVision/var/resolve/main/var_d16.pth');
+  assert.equal(expandHubUrl('hf:FoundationVision/var@v1.0/sub dir/var_d30.pth'), 'https://huggingface.co/FoundationVision/var/resolve/v1.0/sub%20dir/var_d30.pth');
+  assert.equal(expandHubUrl('https://x/y.pth'), 'https://x/y.pth');
+  for (const s of ['var_d16.pth', '/m/var_d16.PTH', 'https://h/var_d16.pth?download=1', 'hf:a/b/c.pth']) assert.ok(isCheckpointSource(s), s);
+  for (const s of ['nextscale-tiny', '/models/var-d16/', 'https://h/x.pth/']) assert.ok(!isCheckpointSource(s), s);
+  assert.equal(defaultVaeUrl(resolveCheckpointUrl('hf:FoundationVision/var/var_d16.pth')), 'https://huggingface.co/FoundationVision/var/resolve/main/vae_ch160v4096z32.pth');
+  assert.equal(defaultVaeUrl('file:///data/ckpt/var_d20.pth'), 'file:///data/ckpt/vae_ch160v4096z32.pth');
+});

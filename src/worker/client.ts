@@ -7,7 +7,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { CancelledError, WorkerCrashedError } from '../api/errors';
 import { installErrorTransfer } from './errors';
-import { resolveModelUrl } from '../store/model-url';
+import { isCheckpointSource, resolveCheckpointUrl, resolveModelUrl } from '../store/model-url';
 import type { EngineHost } from './host';
 
 export interface WorkerEngineOptions {
@@ -61,7 +61,9 @@ export class WorkerEngine implements Engine {
   async loadModel(urlOrId: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, signal, ...rest } = opts;
     // Resolved here, on the page: in the worker, relative paths would resolve against the worker's script.
-    const target = rest.files?.length ? urlOrId : resolveModelUrl(urlOrId);
+    // A checkpoint (.pth) stays a file URL, and its VAE too; a folder or id resolves to a folder URL.
+    const target = rest.files?.length ? urlOrId : isCheckpointSource(urlOrId) ? resolveCheckpointUrl(urlOrId) : resolveModelUrl(urlOrId);
+    if (rest.checkpoint?.vae && !rest.files?.length) rest.checkpoint = { ...rest.checkpoint, vae: resolveCheckpointUrl(rest.checkpoint.vae) };
     const info = await this.call(signal, 'Loading the model', (id) =>
       this.remote.loadModel(target, rest, id, onProgress ? proxy(onProgress) : undefined),
     );
