@@ -200,3 +200,23 @@ test('a full storage quota: a lasting banner says the chat is not saved and expo
   await settled(page);
   await expect(page.locator('#unsaved')).toBeHidden();
 });
+
+test('a five-turn conversation: draw, ask, recolour, ask, draw; questions get words, requests get one image', async ({ page }) => {
+  test.setTimeout(420_000);
+  await open(page);
+  const turns = ['draw a small red circle at the top left on a white background', 'what is in this image ?', 'now make it blue', 'describe it', 'draw a large green square in the center on a black background'];
+  const shapes: string[] = [];
+  for (const [t, text] of turns.entries()) {
+    await say(page, text, t);
+    const s = (await settled(page)) as ChatPageState & { lastReply: { dropped?: unknown; contextTokens: number; contextLength: number } };
+    const parts = s.lastReply!.message.parts;
+    shapes.push(parts.map((p) => p.type).join('+'));
+    expect(s.lastReply.dropped, `turn ${t + 1}: nothing left out`).toBeUndefined();
+    expect(parts.filter((p) => p.type === 'image').length, `turn ${t + 1} ("${text}"): ${shapes[t]}`).toBe(t % 2 === 0 ? 1 : 0);
+    expect(parts.some((p) => p.type === 'text' && p.text!.trim()), `turn ${t + 1} has words`).toBe(true);
+  }
+  await expect(page.locator('.msg.assistant canvas.img')).toHaveCount(3);
+  // NEXTSCALE_SCREENSHOT=1: the README's screenshot of a five-turn conversation.
+  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-chat-five-turns.png') : test.info().outputPath('screenshot-chat-five-turns.png');
+  await page.screenshot({ path: shot, fullPage: true });
+});

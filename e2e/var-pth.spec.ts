@@ -48,4 +48,7 @@ test('VAR from .pth as published: converted in the browser, codes equal the gold
   expect(second.codes).toEqual(golden.scales);
   expect(second.phases).not.toContain('convert');
   expect(requests, 'no request for a .pth on the second load').toEqual([]);
+  // Picked or dropped files (no URL): the VAE is found among them by its name.
+  const picked = await page.evaluate(() => (globalThis as unknown as { varPth: { runPicked(u: string[], c: number, g: number): Promise<{ name: string; codes: number[][] }> } }).varPth.runPicked(['/__checkpoints/var_d2.pth', '/__checkpoints/vae_ch160v4096z32.pth'], 207, 4));
+  expect(picked).toEqual({ name: 'var-d2', codes: golden.scales });
 });

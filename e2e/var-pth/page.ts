@@ -11,5 +11,15 @@ async function run(url: string, classLabel: number, cfg: number) {
   return { name: info.name, cached: info.cached, phases, codes: r.codes };
 }
 
-(globalThis as unknown as { varPth: unknown }).varPth = { run };
+/** The same two files as the user would pick or drop them (File objects), loaded with no URL at all. */
+async function runPicked(urls: string[], classLabel: number, cfg: number) {
+  const files = await Promise.all(urls.map(async (u) => new File([await (await fetch(u)).blob()], u.split('/').pop()!)));
+  const engine = await createEngine();
+  const info = await engine.loadModel('picked checkpoints', { files, warmUp: false, checkpoint: { scales: [1, 2, 3, 4] } });
+  const r = await engine.generateImage({ classLabel, seed: 0, cfg, topK: 1, topP: 0, previews: false });
+  await engine.dispose();
+  return { name: info.name, codes: r.codes };
+}
+
+(globalThis as unknown as { varPth: unknown }).varPth = { run, runPicked };
 document.getElementById('log')!.textContent = 'ready';
