@@ -3,6 +3,7 @@
   tiny-state.pth   an OrderedDict state dict: f32, f16, bf16, int64 tensors, a transposed (non-contiguous) view, a
                    scalar, an empty tensor, two tensors sharing one storage at different offsets, an nn.Parameter;
   tiny-state.json  each tensor's name, dtype, shape and values (row-major), the reader's expected output;
+  zip64-state.pth  the same archive with zip64 headers on every entry (as torch.save writes files over 4 GB);
   os-system.pth    a zip whose pickle applies os.system (it must be refused unread, never run);
 
   /usr/bin/python3 tools/make_pth_fixtures.py [--out src/tests/fixtures]
@@ -17,6 +18,7 @@ import zipfile
 
 import torch
 
+FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -58,12 +60,20 @@ def main():
     with open(os.path.join(a.out, "tiny-state.json"), "w") as f:
         json.dump(want, f)
         f.write("\n")
+    # zip64 records on every entry: what multi-GB checkpoints (VAR-d30) carry; torch.load reads it too.
+    src = zipfile.ZipFile(os.path.join(a.out, "tiny-state.pth"))
+    with zipfile.ZipFile(os.path.join(a.out, "zip64-state.pth"), "w", zipfile.ZIP_STORED) as z:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename.replace("tiny-state/", "zip64-state/"), FIXED_TIME)
+            with z.open(zi, "w", force_zip64=True) as f:
+                f.write(src.read(info))
+    assert torch.load(os.path.join(a.out, "zip64-state.pth")).keys() == sd.keys()
     # A torch.save layout (archive/data.pkl) whose pickle calls os.system when loaded by pickle.
     buf = io.BytesIO()
     pickle.Pickler(buf, protocol=2).dump({"x": Evil()})
     with zipfile.ZipFile(os.path.join(a.out, "os-system.pth"), "w", zipfile.ZIP_STORED) as z:
-        z.writestr("os-system/data.pkl", buf.getvalue())
-        z.writestr("os-system/version", "3\n")
+        z.writestr(zipfile.ZipInfo("os-system/data.pkl", FIXED_TIME), buf.getvalue())  # fixed times: same bytes
+        z.writestr(zipfile.ZipInfo("os-system/version", FIXED_TIME), "3\n")
 
 
 if __name__ == "__main__":

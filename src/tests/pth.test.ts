@@ -25,9 +25,13 @@ function values(dtype: string, b: Uint8Array): (number | string)[] {
   throw new Error(dtype);
 }
 
-test('a torch.save state dict reads back exactly: dtypes, shapes, strided views, shared storages, parameters', async () => {
+test('a torch.save state dict reads back exactly (plain and zip64 archives): dtypes, shapes, strided views, shared storages, parameters', async () => {
   const want = JSON.parse(readFileSync(join(FIX, 'tiny-state.json'), 'utf8')) as Array<{ name: string; dtype: string; shape: number[]; values: (number | string)[] }>;
-  const got = await readPth(source(bytesOf('tiny-state.pth')), 'tiny-state.pth');
+  for (const file of ['tiny-state.pth', 'zip64-state.pth']) await checkAll(file, want);
+});
+
+async function checkAll(file: string, want: Array<{ name: string; dtype: string; shape: number[]; values: (number | string)[] }>) {
+  const got = await readPth(source(bytesOf(file)), file);
   assert.deepEqual(got.map((t) => t.name), want.map((w) => w.name));
   const dt: Record<string, string> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64' };
   for (const [t, w] of got.map((t, i) => [t, want[i]] as const)) {
@@ -39,7 +43,7 @@ test('a torch.save state dict reads back exactly: dtypes, shapes, strided views,
     if (t.dtype === 'I64') assert.deepEqual(v, w.values, t.name);
     else v.forEach((x, i) => assert.ok(Math.abs((x as number) - (w.values[i] as number)) <= 1e-6 * Math.max(1, Math.abs(w.values[i] as number)), `${t.name}[${i}]`));
   }
-});
+}
 
 test('a pickle that applies os.system is refused unread, with the global named', async () => {
   await assert.rejects(readPth(source(bytesOf('os-system.pth')), 'os-system.pth'), (e: unknown) => {
