@@ -55,7 +55,10 @@ async function serve(page: Page, fx: Fixture, mode: ServerMode = {}): Promise<Se
       const headers = { 'Content-Range': `bytes ${a}-${b}/${data.length}`, 'Content-Type': 'application/octet-stream' };
       return route.fulfill({ status: 206, headers, body: data.subarray(a, cut !== undefined ? Math.min(b + 1, cut) : b + 1) });
     }
-    return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: cut !== undefined ? data.subarray(0, cut) : data });
+    // A cut connection: the server announced the whole file, the body stops early (a file that is itself
+    // shorter announces its own length: TruncatedFileError, tested in src/tests/store-hostile.test.ts).
+    const headers = cut !== undefined ? { 'Content-Length': String(data.length) } : undefined;
+    return route.fulfill({ status: 200, contentType: 'application/octet-stream', headers, body: cut !== undefined ? data.subarray(0, cut) : data });
   });
   return mode;
 }
