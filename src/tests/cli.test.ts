@@ -13,7 +13,10 @@ import { ModelNotFoundError, IntegrityError } from '../api/errors';
 
 test('parseCli: generate with every option, help, and usage errors', () => {
   const a = parseCli(['generate', '--prompt', 'red apple', '--seed', '7', '--cfg', '3', '--top-k', '10', '--top-p', '0.8', '--out', 'a.png', '--tokens', 't.json', '--previews', 'p']);
-  assert.deepEqual(a, { command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p', quiet: false });
+  assert.deepEqual(a, { command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p', vae: undefined, patchNums: undefined, quiet: false });
+  const pth = parseCli(['generate', '--model', 'var_d2.pth', '--vae', 'v.pth', '--patch-nums', '1,2,3,4', '--class', '1', '--out', 'x.png']) as { vae: string; patchNums: number[] };
+  assert.deepEqual([pth.vae, pth.patchNums], ['v.pth', [1, 2, 3, 4]]);
+  assert.deepEqual(parseCli(['convert', '--var', 'a.pth', '--vae', 'b.pth', '--out', 'o', '--dtype', 'int8']), { command: 'convert', var: 'a.pth', vae: 'b.pth', out: 'o', dtype: 'int8', name: undefined, patchNums: undefined, quiet: false });
   assert.equal((parseCli(['generate', '--class', '207', '--out', 'x.png']) as { classLabel: number }).classLabel, 207);
   assert.deepEqual(parseCli(['--help']), { command: 'help' });
   assert.deepEqual(parseCli([]), { command: 'help' });
@@ -28,6 +31,9 @@ test('parseCli: generate with every option, help, and usage errors', () => {
     [['generate', '--prompt', 'x', '--out', 'x.png', '--bogus'], /bogus/],
     [['draw', '--out', 'x.png'], /unknown command "draw"/],
     [['generate', 'red', 'apple', '--out', 'x.png'], /unexpected argument/],
+    [['convert', '--var', 'a.pth', '--out', 'o'], /--vae is required/],
+    [['convert', '--var', 'a.pth', '--vae', 'b.pth', '--out', 'o', '--dtype', 'bf16'], /--dtype must be f16 or int8/],
+    [['generate', '--class', '1', '--out', 'x.png', '--patch-nums', '1,x'], /--patch-nums/],
   ];
   for (const [argv, re] of bad) assert.throws(() => parseCli(argv), (e) => e instanceof UsageError && re.test((e as Error).message), argv.join(' '));
 });
