@@ -13,6 +13,7 @@ const stages = [
   ['engine bad input in Node (Dawn)', 'npm run test:engine'],
   ['CLI refuses corrupt models in Node (Dawn)', 'npm run test:cli-corrupt'],
   ['converted VAR vs PyTorch reference in Node (Dawn)', 'npm run test:var'],
+  ['ONNX decoder graph on the wasm EP vs PyTorch (Node)', 'npm run test:wasm'],
   ['python tools', 'npm run test:py'],
 ];
 
