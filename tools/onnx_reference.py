@@ -1,6 +1,7 @@
 """Reference for the ONNX decoder graph (src/backends/wasm/nextflow-graph.ts): one whole sequence of the default
 model through the PyTorch model (exported f16 weights upcast to f32), as JSON: its inputs (token ids, block
-features, scale ids, 3D positions, mask groups) and the logits of a spread of rows.
+features, scale ids, 3D positions, mask groups) and the logits of a spread of rows; and one f-hat (from the
+first image's codes) with the VQ decoder's output for it (src/backends/wasm/vq-decoder-graph.ts).
 
   /usr/bin/python3 tools/onnx_reference.py [--model models/nextscale-tiny] --out FILE
 """
@@ -38,12 +39,17 @@ def main():
     feats = gather_block_feats(runner.M, runner.codebook, in_codes, slot)
     with torch.no_grad():
         logits = runner.model(ids, feats, scale, pos, group)[0]
+        maps = [c.view(1, h, h) for c, h in zip(torch.split(codes, [h * h for h in runner.scales]), runner.scales)]
+        fhat = runner.vq.codes_to_fhat(maps)
+        image = runner.vq.decoder(fhat)
     L = ids.shape[1]
     rows = sorted(set([0, 1, L // 3, L // 2, L - 70, L - 2, L - 1] + list(range(5, L, 37))))
     out = {"L": L, "ids": ids[0].tolist(), "scale": scale[0].tolist(), "group": group[0].tolist(),
            "pos": [round(float(x), 6) for x in pos[0].flatten().tolist()],
            "feats": [float(x) for x in feats[0].flatten().tolist()], "rows": rows,
-           "logits": [[float(x) for x in logits[r].tolist()] for r in rows]}
+           "logits": [[float(x) for x in logits[r].tolist()] for r in rows],
+           "fhat": [float(x) for x in fhat.flatten().tolist()], "fhat_shape": list(fhat.shape),
+           "image": [float(x) for x in image.flatten().tolist()]}
     with open(a.out, "w") as f:
         json.dump(out, f)
 

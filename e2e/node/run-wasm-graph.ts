@@ -1,7 +1,7 @@
 // The ONNX decoder graph (src/backends/wasm/nextflow-graph.ts) of the bundled model on onnxruntime-web's wasm
 // EP in Node, against the PyTorch model (tools/onnx_reference.py): one whole sequence (a chat turn with an
 // attached image, a question and a reply drawing a second image) run as two steps, the second on the first's
-// KV cache; the logits of 16 rows spread over it must match.
+// KV cache; the logits of 16 rows spread over it must match. And the VQ decoder graph on one f-hat.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,28 +12,30 @@ import { parseNextFlowConfig } from '../../src/models/nextflow/config';
 import { readTensorsF32, weightFiles, type ByteSource } from '../../src/models/weights';
 import { parseSafetensorsHeader } from '../../src/formats/safetensors';
 import { buildNextFlowStepGraph } from '../../src/backends/wasm/nextflow-graph';
+import { buildVqDecoderGraph } from '../../src/backends/wasm/vq-decoder-graph';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
 const dir = mkdtempSync(join(tmpdir(), 'nextscale-onnx-'));
 execFileSync('/usr/bin/python3', ['tools/onnx_reference.py', '--model', modelDir, '--out', join(dir, 'ref.json')], { stdio: 'inherit' });
-const ref = JSON.parse(readFileSync(join(dir, 'ref.json'), 'utf8')) as { L: number; ids: number[]; scale: number[]; group: number[]; pos: number[]; feats: number[]; rows: number[]; logits: number[][] };
+const ref = JSON.parse(readFileSync(join(dir, 'ref.json'), 'utf8')) as { L: number; ids: number[]; scale: number[]; group: number[]; pos: number[]; feats: number[]; rows: number[]; logits: number[][]; fhat: number[]; fhat_shape: number[]; image: number[] };
 rmSync(dir, { recursive: true, force: true });
 
 const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });
 const cfg = parseNextFlowConfig(files.config);
-const wf = weightFiles(['model.safetensors'], new Map<string, ByteSource>([...files.files]));
-const header = (() => {
+const readAll = (file: string) => {
+  const wf = weightFiles([file], new Map<string, ByteSource>([...files.files]));
   const src = wf[0].source;
   const len = Number(new DataView(src.slice(0, 8).buffer).getBigUint64(0, true));
-  return parseSafetensorsHeader('model.safetensors', src.slice(0, 8 + len), src.size);
-})();
-const tensors = readTensorsF32(wf, [...header.tensors.keys()]);
-const weight = (name: string) => {
-  const t = tensors.get(name);
-  if (!t) throw new Error(`no tensor ${name}`);
-  return { shape: header.tensors.get(name)!.shape, values: t };
+  const header = parseSafetensorsHeader(file, src.slice(0, 8 + len), src.size);
+  const tensors = readTensorsF32(wf, [...header.tensors.keys()]);
+  return (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`no tensor ${name}`);
+    return { shape: header.tensors.get(name)!.shape, values: t };
+  };
 };
+const weight = readAll('model.safetensors');
 const t0 = performance.now();
 const bytes = buildNextFlowStepGraph(cfg.arch, cfg.vocab.size, cfg.vq.codeDim, weight);
 ort.env.wasm.numThreads = 1;
@@ -93,5 +95,14 @@ ref.rows.forEach((r, i) => {
 });
 const ok = Number.isFinite(worst) && worst < 1e-4 && got.size === ref.rows.length;
 console.log(`${ok ? 'ok  ' : 'FAIL'} ONNX decoder graph on the wasm EP vs PyTorch: ${ref.L} tokens in two steps (KV cache), ${ref.rows.length} rows of logits, worst |Δ| ${worst.toExponential(2)} of each row's largest (graph ${(bytes.length / 2 ** 20).toFixed(1)} MB, built and loaded in ${buildMs.toFixed(0)} ms)`);
-console.log(`${ok ? 1 : 0} passed, ${ok ? 0 : 1} failed`);
-process.exit(ok ? 0 : 1);
+
+// The VQ decoder graph: the reference's f-hat → its image.
+const vqSession = await ort.InferenceSession.create(buildVqDecoderGraph(cfg.vq, readAll('vq.safetensors')), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+const img = (await vqSession.run({ fhat: new ort.Tensor('float32', Float32Array.from(ref.fhat), ref.fhat_shape) })).image.data as Float32Array;
+let worstImg = 0;
+for (let i = 0; i < ref.image.length; i++) worstImg = Math.max(worstImg, Math.abs(img[i] - ref.image[i]));
+const okImg = img.length === ref.image.length && worstImg < 1e-4;
+console.log(`${okImg ? 'ok  ' : 'FAIL'} ONNX VQ decoder graph on the wasm EP vs PyTorch: ${ref.fhat_shape.join('×')} f-hat → ${img.length / 3} pixels, worst |Δ| ${worstImg.toExponential(2)} (pixels in [−1, 1])`);
+const n = Number(ok) + Number(okImg);
+console.log(`${n} passed, ${2 - n} failed`);
+process.exit(n === 2 ? 0 : 1);
