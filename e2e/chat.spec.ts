@@ -216,7 +216,8 @@ test('a five-turn conversation: draw, ask, recolour, ask, draw; questions get wo
     expect(parts.some((p) => p.type === 'text' && p.text!.trim()), `turn ${t + 1} has words`).toBe(true);
   }
   await expect(page.locator('.msg.assistant canvas.img')).toHaveCount(3);
-  // NEXTSCALE_SCREENSHOT=1: the README's screenshot of a five-turn conversation.
+  // NEXTSCALE_SCREENSHOT=1: the README's screenshot of a five-turn conversation, the whole list unscrolled.
+  await page.addStyleTag({ content: '.messages { max-height: none !important; }' });
   const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-chat-five-turns.png') : test.info().outputPath('screenshot-chat-five-turns.png');
   await page.screenshot({ path: shot, fullPage: true });
 });

@@ -166,7 +166,9 @@ test('<nextscale-chat>: a conversation three times longer than the context keeps
   await page.evaluate(() => {
     const w = window as unknown as { replies: unknown[] };
     w.replies = [];
-    document.getElementById('chat')!.addEventListener('reply', (e) => w.replies.push((e as CustomEvent).detail));
+    const el = document.getElementById('chat')!;
+    el.setAttribute('context', '512'); // a 512-token window of the model's context keeps the test short
+    el.addEventListener('reply', (e) => w.replies.push((e as CustomEvent).detail));
   });
   const input = page.locator('#chat input[type=text]');
   let whole = 0;

@@ -1,7 +1,8 @@
 /**
- * <nextscale-chat model="…">: a compact chat in shadow DOM — messages with streaming text and
+ * <nextscale-chat model="…" context="…">: a compact chat in shadow DOM — messages with streaming text and
  * images forming inline, an input, Attach image and Stop. Events: `reply` (a finished ChatReply),
- * `error`. The full page with history is chat.html; this is the embeddable one.
+ * `error`. `context="n"` uses at most n tokens of the model's context (ChatOptions.contextLength). The full page
+ * with history is chat.html; this is the embeddable one.
  */
 import type { ChatMessage, ChatPart } from '../api/types';
 import { drawRgba } from '../lib/canvas';
@@ -81,15 +82,22 @@ export class NextscaleChatElement extends HTMLElement {
 
   private async draftCheck(text: string) {
     const { engine } = await loadShared(resolveModel(this.getAttribute('model')));
-    return engine.checkText({ messages: [...this.messages, { role: 'user', parts: [...this.pending, { type: 'text', text }] }] });
+    const c = await engine.checkText({ messages: [...this.messages, { role: 'user', parts: [...this.pending, { type: 'text', text }] }] });
+    return { ...c, limit: Math.min(c.limit, this.contextLength() ?? Infinity) };
   }
 
   connectedCallback(): void {
-    warnUnknownAttributes(this, ['model']);
+    warnUnknownAttributes(this, ['model', 'context']);
   }
 
   disconnectedCallback(): void {
     this.run?.abort();
+  }
+
+  /** The `context` attribute as a token count, or undefined (the model's whole context). */
+  private contextLength(): number | undefined {
+    const v = Number(this.getAttribute('context'));
+    return this.hasAttribute('context') && Number.isInteger(v) && v >= 2 ? v : undefined;
   }
 
   private status(t: string, error = false): void {
@@ -134,7 +142,7 @@ export class NextscaleChatElement extends HTMLElement {
     const ab = this.bubble('assistant');
     const canvases = new Map<number, HTMLCanvasElement>();
     try {
-      const stream = chat(this.messages, { model: this.getAttribute('model') ?? undefined, signal: run.signal, maxNewTokens: 128 });
+      const stream = chat(this.messages, { model: this.getAttribute('model') ?? undefined, signal: run.signal, maxNewTokens: 128, contextLength: this.contextLength() });
       for await (const e of stream) {
         if (e.type === 'context') {
           const note = document.createElement('small');
