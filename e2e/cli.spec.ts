@@ -119,7 +119,8 @@ test('cli: chat runs a conversation in order and writes the transcript and image
     const drawText = draw.messages[0].parts.find((p) => p.text)!.text!;
     // Then a conversation over three contexts long: older turns are left out, each drop a line on stderr.
     const more = ['now make it blue', 'what do you see ?', drawText, 'now make it green', 'describe it', 'draw a large blue triangle at the bottom on a white background', 'now make it red', 'draw a small green circle in the center on a black background', 'draw a large red square at the top right on a yellow background', 'draw a small blue circle at the bottom left on a white background'];
-    const r = await cli(['chat', ...model, '--out', dir, '--seed', String(caption.options.seed), '--attach', `1:${join(GOLDEN_DIR, 'caption_input.png')}`, question, drawText, ...more]);
+    // A 512-token window of the model's context (--context) makes twelve messages three contexts long.
+    const r = await cli(['chat', ...model, '--out', dir, '--context', '512', '--seed', String(caption.options.seed), '--attach', `1:${join(GOLDEN_DIR, 'caption_input.png')}`, question, drawText, ...more]);
     expect(r.code, r.stderr).toBe(0);
     const t = JSON.parse(readFileSync(join(dir, 'transcript.json'), 'utf8')) as { turns: Array<{ user: string; reply: { text: string; images: string[] }; context: { tokens: number; length: number }; dropped?: { turns: number[] } }> };
     expect(t.turns.map((x) => x.user)).toEqual([question, drawText, ...more]);
@@ -132,6 +133,7 @@ test('cli: chat runs a conversation in order and writes the transcript and image
     expect(t.turns[0].reply.text).toBe(caption.text);
     expect(t.turns[0].reply.images).toEqual([]);
     for (const x of t.turns) expect(x.context.tokens).toBeLessThanOrEqual(x.context.length);
+    expect(last.context.length, 'the window --context asked for').toBe(512);
     for (const name of t.turns.flatMap((x) => x.reply.images)) {
       expect(name).toMatch(/^turn-\d+-image-\d+\.png$/);
       const png = decodePng(readFileSync(join(dir, name)));
