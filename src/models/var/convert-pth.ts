@@ -161,39 +161,35 @@ function roundHalfEven(x: number): number {
 
 const ITEM = { F32: 4, F16: 2, I8: 1 } as const;
 
-/** safetensors bytes: header JSON as Python's json.dumps(separators=(",", ":")), padded with spaces to 8. */
-function safetensors(tensors: Encoded[], meta: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+/** The safetensors header of tensors laid out back to back: JSON as Python's json.dumps(separators=(",", ":")), padded with spaces to 8. */
+function header(tensors: Encoded[], meta: Record<string, string>): { json: Uint8Array; dataBytes: number } {
+  const h: Record<string, unknown> = {};
   let off = 0;
   for (const t of tensors) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
+    h[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
     off += t.data.byteLength;
   }
-  header.__metadata__ = meta;
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const head = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + head.length + off);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let p = 8 + head.length;
+  h.__metadata__ = meta;
+  const text = JSON.stringify(h);
+  return { json: new TextEncoder().encode(text + ' '.repeat((8 - (text.length % 8)) % 8)), dataBytes: off };
+}
+
+function fileSize(tensors: Encoded[], meta: Record<string, string>): number {
+  const { json, dataBytes } = header(tensors, meta);
+  return 8 + json.length + dataBytes;
+}
+
+function safetensors(tensors: Encoded[], meta: Record<string, string>): Uint8Array {
+  const { json, dataBytes } = header(tensors, meta);
+  const out = new Uint8Array(8 + json.length + dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let p = 8 + json.length;
   for (const t of tensors) {
     out.set(t.data, p);
     p += t.data.byteLength;
   }
   return out;
-}
-
-function fileSize(tensors: Encoded[], meta: Record<string, string>): number {
-  const header: Record<string, unknown> = {};
-  let off = 0;
-  for (const t of tensors) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
-    off += t.data.byteLength;
-  }
-  header.__metadata__ = meta;
-  const n = JSON.stringify(header).length;
-  return 8 + n + ((8 - (n % 8)) % 8) + off;
 }
 
 export async function convertVarPth(varTensors: PthTensor[], vaeTensors: PthTensor[], o: ConvertOptions): Promise<ConvertedVar> {
