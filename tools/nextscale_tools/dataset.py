@@ -8,8 +8,8 @@ from . import chat, emoji, shapes
 from .render_varied import build_varied
 
 EDIT_PAIRS = 4000
-VARIED_PER_COMBO = 2  # varied renders (render_varied.py) of each training combo, for reading attached images
-DATA_VERSION = 3  # bump when build() changes, so stale caches are not reused
+VARIED_PER_COMBO = 4  # varied renders (render_varied.py) of each training combo, for reading attached images
+DATA_VERSION = 4  # bump when build() changes, so stale caches are not reused
 EMOJI_VQ_HOLDOUT = 64  # emoji kept out of VQ training only, to report held-out reconstruction PSNR
 
 
