@@ -10,6 +10,7 @@ const stages = [
   ['browser (Playwright, Chromium WebGPU)', 'npm run test:browser'],
   ['kernels in Node (Dawn)', 'npm run test:node'],
   ['default model vs PyTorch goldens in Node (Dawn)', 'npm run test:goldens'],
+  ['default model vs PyTorch goldens in Node (wasm backend)', 'npm run test:goldens:wasm'],
   ['engine bad input in Node (Dawn)', 'npm run test:engine'],
   ['CLI refuses corrupt models in Node (Dawn)', 'npm run test:cli-corrupt'],
   ['converted VAR vs PyTorch reference in Node (Dawn)', 'npm run test:var'],

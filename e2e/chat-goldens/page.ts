@@ -6,7 +6,7 @@ import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import { encodeImage, runChat, type ChatCapture } from '../../src/engine/chat-driver';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
-import { nextflowLoaded } from '../../src/models/nextflow/family';
+import { nextflowOnGpu } from '../../src/models/nextflow/family';
 import type { ByteSource } from '../../src/models/weights';
 import { pngPixels } from '../goldens/browser-png';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
@@ -23,7 +23,7 @@ window.__nextscaleChatGoldens = async ({ model: dir, goldens, cases }) => {
   const cfgFile = files.config as { files: { tokenizer: string } };
   const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfgFile.files.tokenizer)!.json(), weights: new Map<string, ByteSource>([...files.files]) });
   const backend = new WebGpuBackend(ctx);
-  const loaded = nextflowLoaded(ctx, model);
+  const loaded = nextflowOnGpu(ctx, model);
   const out = [];
   try {
     for (const name of cases) {

@@ -6,7 +6,7 @@ import { InThreadEngine } from '../../src/engine/engine';
 import { CancelledError, ContextTooLongError, DeviceLostError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError, WeightsFormatError } from '../../src/api/errors';
 import { runChat } from '../../src/engine/chat-driver';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
-import { nextflowLoaded } from '../../src/models/nextflow/family';
+import { nextflowOnGpu } from '../../src/models/nextflow/family';
 import type { ChatMessage } from '../../src/api/types';
 import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
@@ -213,7 +213,7 @@ console.log(`${seesNot ? 'ok  ' : 'FAIL'} weights without vq.encoder.* give canS
 seesNot ? passed++ : failed++;
 const img64 = { width: 64, height: 64, data: new Uint8ClampedArray(64 * 64 * 4) };
 await check('an image for a model without an encoder is ImageInputUnsupportedError', ImageInputUnsupportedError, () =>
-  runChat(new WebGpuBackend(ctx), nextflowLoaded(ctx, blind), [{ role: 'user', parts: [{ type: 'image', image: img64 }, { type: 'text', text: 'what is in this image ?' }] }], {}),
+  runChat(new WebGpuBackend(ctx), nextflowOnGpu(ctx, blind), [{ role: 'user', parts: [{ type: 'image', image: img64 }, { type: 'text', text: 'what is in this image ?' }] }], {}),
 );
 blind.destroy();
 ctx.destroy();

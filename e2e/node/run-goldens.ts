@@ -3,12 +3,20 @@
 // Usage: tsx e2e/node/run-goldens.ts [modelDir] [goldenDir]
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
-import { NextFlowImageSteps } from '../../src/models/nextflow/image-generator';
-import { nextflowLoaded } from '../../src/models/nextflow/family';
+import { nextflowLoaded, webgpuSteps, type NextFlowBackendSteps } from '../../src/models/nextflow/family';
+import type { NextFlowConfig } from '../../src/models/nextflow/config';
+import type { TextTokenizer } from '../../src/tokenizer/text-tokenizer';
+import type { GpuContext } from '../../src/gpu/device';
+import type { Backend } from '../../src/backends/backend';
+import { WasmBackend } from '../../src/backends/wasm/backend';
+import { wasmRuntime } from '../../src/backends/wasm/runtime';
+import { WasmNextFlowModel } from '../../src/backends/wasm/nextflow/model';
+import { wasmNextflowSteps } from '../../src/backends/wasm/nextflow/steps';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
 import { driveScales } from '../../src/engine/scale-driver';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
@@ -17,7 +25,6 @@ import type { ByteSource } from '../../src/models/weights';
 import { decodePng } from '../../src/cli/png';
 import { IMAGE_MAX_DIFF, imageDiff } from '../goldens/compare';
 import { encodeImage, endChatSession, runChat, type ChatCapture, type ChatSession } from '../../src/engine/chat-driver';
-import type { GpuOutput, Recorder } from '../../src/gpu/recorder';
 import type { ChatMessage, DroppedTurns } from '../../src/api/types';
 import { CHAT_CAPTURE_LOGITS, compareChatCase, goldenChatOptions, goldenMessages, type ChatGoldenCase } from '../goldens/chat-compare';
 
@@ -26,24 +33,42 @@ interface ConversationGolden {
   turns: Array<{ user: string; seed: number; tokens: number[]; text: string; images: number[][][]; dropped: DroppedTurns | null }>;
 }
 
-const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
-const goldenDir = process.argv[3] ?? 'e2e/goldens/nextscale-tiny';
-const ctx = await createGpuContext({ gpu: await createNodeGpu() });
+// --device wasm: the same goldens on the CPU backend (onnxruntime-web's wasm EP).
+const args = process.argv.slice(2);
+const deviceAt = args.indexOf('--device');
+const device = deviceAt >= 0 ? args.splice(deviceAt, 2)[1] : 'webgpu';
+if (device !== 'webgpu' && device !== 'wasm') throw new Error(`--device ${device}: expected webgpu or wasm`);
+const modelDir = args[0] ?? 'models/nextscale-tiny';
+const goldenDir = args[1] ?? 'e2e/goldens/nextscale-tiny';
 const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });
-const weights = new Map<string, ByteSource>([...files.files]);
-const cfg = files.config as { files: { tokenizer: string } };
-const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfg.files.tokenizer)!.json(), weights });
-const backend = new WebGpuBackend(ctx);
-const loaded = nextflowLoaded(ctx, model);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let backend: Backend<any, any>, steps: NextFlowBackendSteps<any, any>, config: NextFlowConfig, tokenizer: TextTokenizer, ctx: GpuContext | undefined;
+if (device === 'wasm') {
+  const rt = await wasmRuntime({ threads: availableParallelism() });
+  const m = await WasmNextFlowModel.load(rt, { config: files.config as Record<string, unknown>, json: (p) => files.files.get(p)?.json(), files: files.files });
+  ({ config, tokenizer } = m);
+  backend = new WasmBackend(rt);
+  steps = wasmNextflowSteps(m);
+  console.log(`device: wasm (${rt.threads} threads)`);
+} else {
+  ctx = await createGpuContext({ gpu: await createNodeGpu() });
+  const weights = new Map<string, ByteSource>([...files.files]);
+  const cfg = files.config as { files: { tokenizer: string } };
+  const model = NextFlowModel.load(ctx, { config: files.config, tokenizer: files.files.get(cfg.files.tokenizer)!.json(), weights });
+  ({ config, tokenizer } = model);
+  backend = new WebGpuBackend(ctx);
+  steps = webgpuSteps(ctx, model);
+}
+const loaded = nextflowLoaded(config, tokenizer, steps);
 let passed = 0;
 let failed = 0;
 for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !== 'index.json' && x !== 'caption.json' && x !== 'conversation.json' && !x.startsWith('chat_')).sort()) {
   const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as GoldenCase;
   const outs = [];
   const s = g.sampling;
-  const steps = new NextFlowImageSteps(ctx, model, g.token_ids, { seed: g.seed, cfg: s.cfg, topK: s.top_k, topP: s.top_p, temperature: s.temperature });
-  for await (const o of driveScales(backend, steps, { previews: false, captureLogits: 4 })) outs.push(o);
-  steps.release();
+  const img = steps.image(g.token_ids, { seed: g.seed, cfg: s.cfg, topK: s.top_k, topP: s.top_p, temperature: s.temperature });
+  for await (const o of driveScales(backend, img, { previews: false, captureLogits: 4 })) outs.push(o);
+  img.release();
   const problems = compareGoldenCase(g, outs);
   const want = decodePng(readFileSync(join(goldenDir, f.replace(/\.json$/, '.png'))));
   const got = outs[outs.length - 1].rgba;
@@ -58,7 +83,7 @@ for (const f of readdirSync(goldenDir).filter((x) => x.endsWith('.json') && x !=
 for (const f of readdirSync(goldenDir).filter((x) => x.startsWith('chat_') && x.endsWith('.json')).sort()) {
   const g = JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as ChatGoldenCase;
   const cap: ChatCapture = { captureLogits: CHAT_CAPTURE_LOGITS, tokens: [] };
-  const reply = await runChat(backend, loaded, goldenMessages(g, model.config.vq.imageSize), goldenChatOptions(g), undefined, cap);
+  const reply = await runChat(backend, loaded, goldenMessages(g, config.vq.imageSize), goldenChatOptions(g), undefined, cap);
   const images = reply.message.parts.flatMap((p) => (p.type === 'image' ? [p.codes!] : []));
   const problems = compareChatCase(g, cap, images);
   console.log(`${problems.length ? 'FAIL' : 'ok  '} golden ${f} (${g.tokens.length} tokens, ${g.images.length} images)${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
@@ -74,7 +99,7 @@ for (const reuse of [false, true]) {
   const o = g.options;
   const conv: ChatMessage[] = [];
   const problems: string[] = [];
-  const session: ChatSession<Recorder, GpuOutput> = {};
+  const session: ChatSession<unknown, unknown> = {};
   const reused: number[] = [];
   for (const [t, turn] of g.turns.entries()) {
     conv.push({ role: 'user', parts: [{ type: 'text', text: turn.user }] });
@@ -96,17 +121,17 @@ for (const reuse of [false, true]) {
   console.log(`${problems.length ? 'FAIL' : 'ok  '} golden conversation.json ${reuse ? 'with the KV cache kept between turns' : 'read whole every turn'} (${g.turns.length} turns, ${drops} with older turns left out, cached tokens reused per turn: ${reused.join(', ')})${problems.length ? '\n     ' + problems.join('\n     ') : ''}`);
   problems.length ? failed++ : passed++;
 }
-// The GPU encoder must turn the caption golden's input PNG into the reference's codes.
+// The encoder must turn the caption golden's input PNG into the reference's codes.
 {
   const g = JSON.parse(readFileSync(join(goldenDir, 'chat_caption.json'), 'utf8')) as ChatGoldenCase;
   const want = (g.messages[0].parts.find((p) => 'codes' in p) as { codes: number[][] }).codes;
   const png = decodePng(readFileSync(join(goldenDir, 'caption_input.png')));
   const got = await encodeImage(backend, loaded, { width: png.width, height: png.height, data: new Uint8ClampedArray(png.data) });
   const diff = want.flat().reduce((n, c, i) => n + (got.flat()[i] !== c ? 1 : 0), 0);
-  console.log(`${diff ? 'FAIL' : 'ok  '} GPU VQ encoder: caption_input.png → codes (${diff}/${want.flat().length} differ)`);
+  console.log(`${diff ? 'FAIL' : 'ok  '} ${device} VQ encoder: caption_input.png → codes (${diff}/${want.flat().length} differ)`);
   diff ? failed++ : passed++;
 }
 console.log(`${passed} passed, ${failed} failed`);
-model.destroy();
-ctx.destroy();
+loaded.destroy();
+ctx?.destroy();
 process.exit(failed ? 1 : 0);

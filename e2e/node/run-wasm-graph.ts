@@ -1,4 +1,4 @@
-// The ONNX decoder graph (src/backends/wasm/nextflow-graph.ts) of the bundled model on onnxruntime-web's wasm
+// The ONNX decoder graph (src/backends/wasm/nextflow/step-graph.ts) of the bundled model on onnxruntime-web's wasm
 // EP in Node, against the PyTorch model (tools/onnx_reference.py): one whole sequence (a chat turn with an
 // attached image, a question and a reply drawing a second image) run as two steps, the second on the first's
 // KV cache; the logits of 16 rows spread over it must match. And the VQ decoder graph on one f-hat.
@@ -11,8 +11,8 @@ import { loadModelFiles } from '../../src/store';
 import { parseNextFlowConfig } from '../../src/models/nextflow/config';
 import { readTensorsF32, weightFiles, type ByteSource } from '../../src/models/weights';
 import { parseSafetensorsHeader } from '../../src/formats/safetensors';
-import { buildNextFlowStepGraph } from '../../src/backends/wasm/nextflow-graph';
-import { buildVqDecoderGraph } from '../../src/backends/wasm/vq-decoder-graph';
+import { buildNextFlowStepGraph } from '../../src/backends/wasm/nextflow/step-graph';
+import { buildVqDecoderGraph } from '../../src/backends/wasm/nextflow/vq-decoder-graph';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
 
 const modelDir = process.argv[2] ?? 'models/nextscale-tiny';

@@ -62,6 +62,29 @@ export class GpuOutOfMemoryError extends NextscaleError {
   }
 }
 
+/** The CPU (wasm) backend could not hold the model: wasm32 addresses at most 4 GiB. Nothing stays loaded. */
+export class WasmOutOfMemoryError extends NextscaleError {
+  constructor(what: string, bytes: number, limitBytes: number, detail?: string) {
+    super(
+      'E_WASM_OUT_OF_MEMORY',
+      `${what} needs about ${(bytes / 2 ** 30).toFixed(2)} GiB of CPU (wasm) memory as f32, more than the ` +
+        `${(limitBytes / 2 ** 30).toFixed(1)} GiB a wasm32 backend can address${detail ? ` (${detail})` : ''}. ` +
+        "Use device: 'webgpu' on a machine with a GPU, or a smaller model (for VAR: d16 needs about 1.3 GiB, d20 about 2.4 GiB).",
+    );
+  }
+}
+
+/** onnxruntime-web's wasm backend could not start (its .wasm files missing, or WebAssembly disabled). */
+export class WasmUnavailableError extends NextscaleError {
+  constructor(detail: string) {
+    super(
+      'E_NO_WASM',
+      `The CPU (wasm) backend could not start: ${detail}. Serve onnxruntime-web's .wasm files beside ` +
+        "nextscale's script (dist/lib/ has them) or set wasmPaths, or use device: 'webgpu'.",
+    );
+  }
+}
+
 /** A buffer or binding would exceed the device's limits. */
 export class BufferTooLargeError extends NextscaleError {
   constructor(what: string, bytes: number, limitName: string, limit: number) {

@@ -8,8 +8,9 @@ export interface LoadProgress {
   /**
    * 'warmup' compiles the GPU pipelines with one small generation, so the first real image is fast.
    * 'convert': a PyTorch checkpoint being converted, tensor by tensor (loadedBytes / totalBytes count tensors).
+   * 'graphs': the CPU (wasm) backend building its onnxruntime sessions from the weights.
    */
-  phase: 'manifest' | 'download' | 'convert' | 'verify' | 'upload' | 'warmup' | 'ready';
+  phase: 'manifest' | 'download' | 'convert' | 'verify' | 'upload' | 'graphs' | 'warmup' | 'ready';
   /** The file being fetched, when phase is 'download'. */
   file?: string;
   loadedBytes: number;
@@ -19,8 +20,32 @@ export interface LoadProgress {
   fromCache: boolean;
 }
 
+/**
+ * Where a model runs (the same word everywhere: createEngine, loadModel, the elements' `device` attribute,
+ * the pages' `?device=`, the CLI's `--device`). 'auto' (the default) takes WebGPU on a real GPU and the
+ * CPU (wasm) backend when there is no adapter or only a software one (SwiftShader, llvmpipe).
+ */
+export type Device = 'auto' | 'webgpu' | 'wasm';
+
+/** The backend a model was loaded on, and why. */
+export interface DeviceInfo {
+  backend: 'webgpu' | 'wasm';
+  /** What was asked for. */
+  requested: Device;
+  /** Why this backend, in words ("no GPU adapter", "the GPU adapter is a software renderer (…)", …). */
+  reason: string;
+  /** wasm: the threads onnxruntime uses (1 when the page is not cross-origin isolated). */
+  threads?: number;
+  /** wasm with one thread because threads are not possible here: why (e.g. the page is not cross-origin isolated). */
+  threadsNote?: string;
+  /** WebGPU: the adapter's vendor and architecture. */
+  adapter?: string;
+}
+
 export interface LoadModelOptions {
   onProgress?: (p: LoadProgress) => void;
+  /** Where to run it (default: the engine's device, 'auto'). */
+  device?: Device;
   signal?: AbortSignal;
   /**
    * Run one small generation right after loading (default true). Shader compilation then happens
@@ -66,8 +91,10 @@ export interface ModelInfo {
   sampling: SamplingDefaults;
   /** VAR: the names of the class labels (ImageNet order), when the converter had them. */
   classNames?: string[];
-  /** Bytes of weights on the GPU. */
+  /** Bytes of weights on the GPU (on the CPU backend: in wasm memory, as f32). */
   gpuBytes: number;
+  /** The backend it runs on, and why. */
+  device: DeviceInfo;
   /** false when the weights could not be cached (quota) and run from memory. */
   cached: boolean;
   note?: string;

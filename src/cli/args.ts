@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../api/errors';
 
-export const USAGE = `nextscale — next-scale image generation on WebGPU (Node, through the npm "webgpu" package)
+export const USAGE = `nextscale — next-scale image generation on WebGPU (Node, through the npm "webgpu" package) or the CPU (wasm)
 
 Usage:
   nextscale generate --prompt "<text>" --out <file.png> [options]
@@ -23,6 +23,7 @@ Options for generate:
   --top-k <n>         keep the k most likely codes, 0 = off (default: the model's)
   --top-p <x>         nucleus mass in (0, 1], 1 = off (default: the model's)
   --temperature <x>   0 = greedy (default: the model's)
+  --device <d>        auto (default: WebGPU on a real GPU, the CPU otherwise), webgpu, or wasm (the CPU)
   --out <file.png>    where to write the final image
   --tokens <file>     also write the sampled codes: {"scales": [[code, ...], ...]}, row-major per scale
   --previews <dir>    also write each scale's preview as <dir>/scale-<i>.png
@@ -32,7 +33,7 @@ Options for generate:
 Options for caption (what the chat model says about an image; printed to stdout):
   --image <file.png>  the image (8-bit PNG); center-cropped and resized to the model's input size
   --question <text>   what to ask (default: "what is in this image ?")
-  --model, --seed, --temperature, --quiet as above (--temperature applies to the words, default greedy)
+  --model, --seed, --temperature, --device, --quiet as above (--temperature applies to the words, default greedy)
 
 Options for convert (the official VAR checkpoints as published → a model folder; no Python needed):
   --var <var_dN.pth>  the transformer; its depth comes from its keys
@@ -46,7 +47,7 @@ Options for chat (the messages are sent in order as one conversation; the transc
   --out <dir>         writes <dir>/transcript.json and <dir>/turn-<t>-image-<i>.png
   --attach <t>:<file> attach an image (PNG, JPEG, WebP or GIF) to message t (1-based); repeatable
   --seed <n>          u32 seed of the first reply; reply t uses seed n + t − 1 (default: random)
-  --device <d>        auto (default) or webgpu
+  --device <d>        auto (default), webgpu or wasm
   --context <n>       use at most n tokens of the model's context (default: all of it)
   --model, --temperature, --quiet as above. Older turns that no longer fit the model's context are
   left out (the README's context policy); each time, a line on stderr says which.
@@ -74,12 +75,14 @@ export interface GenerateArgs {
   /** With a .pth --model: the VAE checkpoint (default: vae_ch160v4096z32.pth beside it), and another scale schedule. */
   vae?: string;
   patchNums?: number[];
+  device: CliDevice;
   quiet: boolean;
 }
 
 export interface CaptionArgs {
   command: 'caption';
   model?: string;
+  device: CliDevice;
   image: string;
   question: string;
   seed?: number;
@@ -94,7 +97,7 @@ export interface ChatArgs {
   model?: string;
   seed?: number;
   temperature?: number;
-  device: 'auto' | 'webgpu';
+  device: CliDevice;
   /** --context: use at most this many tokens of the model's context. */
   context?: number;
   /** Images attached to messages: turn is 1-based. */
@@ -117,8 +120,15 @@ export interface ConvertArgs {
 
 export type CliArgs = GenerateArgs | CaptionArgs | ChatArgs | ConvertArgs | { command: 'help' };
 
-/** The backends `--device` names. Only WebGPU exists so far; the CPU (wasm) backend is its own issue. */
-export const DEVICES = ['auto', 'webgpu'] as const;
+/** The backends `--device` names (the engine's `device` option). */
+export const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
+export type CliDevice = (typeof DEVICES)[number];
+
+function deviceArg(v: Record<string, unknown>): CliDevice {
+  const device = (v.device ?? 'auto') as string;
+  if (!(DEVICES as readonly string[]).includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}; got "${device}"`);
+  return device as CliDevice;
+}
 
 function num(name: string, v: string | undefined, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
   if (v === undefined) return undefined;
@@ -194,6 +204,7 @@ export function parseCli(argv: string[]): CliArgs {
       question: v.question ?? DEFAULT_QUESTION,
       seed: num('seed', v.seed, { integer: true, min: 0, max: 0xffffffff }),
       temperature: num('temperature', v.temperature, { min: 0 }),
+      device: deviceArg(v),
       quiet: !!v.quiet,
     };
   }
@@ -219,6 +230,7 @@ export function parseCli(argv: string[]): CliArgs {
     previews: v.previews,
     vae: typeof v.vae === 'string' ? v.vae : undefined,
     patchNums: (v['patch-nums'] as string | undefined)?.split(',').map((x) => num('patch-nums', x.trim(), { integer: true, min: 1 })!),
+    device: deviceArg(v),
     quiet: !!v.quiet,
   };
 }
@@ -235,8 +247,7 @@ function convertArgs(v: Record<string, string | boolean | string[] | undefined>)
 function chatArgs(v: Record<string, string | boolean | string[] | undefined>, messages: string[]): ChatArgs {
   if (!v.out || typeof v.out !== 'string') throw new UsageError('--out <dir> is required (the transcript and images are written there)');
   if (!messages.length) throw new UsageError('give at least one message, e.g. nextscale chat --out chat/ "draw a red circle"');
-  const device = (v.device ?? 'auto') as string;
-  if (!(DEVICES as readonly string[]).includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}; got "${device}"`);
+  const device = deviceArg(v);
   const attach = ((v.attach as string[] | undefined) ?? []).map((a) => {
     const m = /^(\d+):(.+)$/.exec(a);
     const turn = m ? Number(m[1]) : NaN;
@@ -250,7 +261,7 @@ function chatArgs(v: Record<string, string | boolean | string[] | undefined>, me
     model: v.model as string | undefined,
     seed: num('seed', v.seed as string | undefined, { integer: true, min: 0, max: 0xffffffff }),
     temperature: num('temperature', v.temperature as string | undefined, { min: 0 }),
-    device: device as ChatArgs['device'],
+    device,
     context: num('context', v.context as string | undefined, { integer: true, min: 2 }),
     attach,
     out: v.out,

@@ -37,7 +37,7 @@ export async function chatCommand(a: ChatArgs, signal: AbortSignal): Promise<num
     files.set(at.turn, list);
   }
   mkdirSync(a.out, { recursive: true });
-  const { engine, info } = await openEngine(a.model, signal, log);
+  const { engine, info } = await openEngine(a.model, signal, log, { device: a.device });
   const seed = a.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
   const conversation: ChatMessage[] = [];
   const turns: TranscriptTurn[] = [];

@@ -19,7 +19,7 @@ export { DEFAULT_MODEL_DIR, modelLocation } from './open-engine';
 async function caption(a: CaptionArgs, signal: AbortSignal): Promise<void> {
   const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
   const png = await readImageFile(a.image);
-  const { engine, info } = await openEngine(a.model, signal, log);
+  const { engine, info } = await openEngine(a.model, signal, log, { device: a.device });
   try {
     const image = fitSquare(png, info.imageSize);
     const seed = a.seed ?? 0;
@@ -35,7 +35,7 @@ async function caption(a: CaptionArgs, signal: AbortSignal): Promise<void> {
 
 async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
   const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  const { engine } = await openEngine(a.model, signal, log, { vae: a.vae, scales: a.patchNums });
+  const { engine } = await openEngine(a.model, signal, log, { vae: a.vae, scales: a.patchNums, device: a.device });
   try {
     const seed = a.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const opts: GenerateImageOptions = {

@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InThreadEngine } from '../engine/engine';
 import { LocalModelError } from '../api/errors';
-import type { LoadProgress, ModelInfo } from '../api/types';
+import type { Device, LoadProgress, ModelInfo } from '../api/types';
+import { availableParallelism } from 'node:os';
 import { createNodeGpu } from '../gpu/node-gpu';
 import { createFileFetch } from './file-fetch';
 import { isCheckpointSource } from '../store/model-url';
@@ -38,17 +39,22 @@ export function checkpointLocation(file: string): string {
   return pathToFileURL(path).href;
 }
 
+/** A WebGPU entry point with no adapter: what `auto` sees where Dawn cannot start. */
+const NO_GPU = { requestAdapter: async () => null } as unknown as GPU;
+
 function mb(n: number): string {
   return `${(n / 2 ** 20).toFixed(1)} MB`;
 }
 
 /** An engine with the model at `model` loaded (Node, WebGPU through Dawn, files read from disk). */
-export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void, opts: { vae?: string; scales?: number[] } = {}): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
+export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void, opts: { vae?: string; scales?: number[]; device?: Device } = {}): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
   const location = modelLocation(model);
+  const device = opts.device ?? 'auto';
   // Dawn's Vulkan loader complains on stderr without one; it only needs a writable directory.
   if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
-  const gpu = await createNodeGpu();
-  const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: createFileFetch() });
+  // --device wasm never starts Dawn; auto asks it for an adapter (a missing "webgpu" package or driver means no adapter).
+  const gpu = device === 'wasm' ? undefined : await (device === 'auto' ? createNodeGpu().catch(() => undefined) : createNodeGpu());
+  const engine = new InThreadEngine({ gpu: gpu ?? NO_GPU, storage: 'memory', fetch: createFileFetch(), device, wasm: { threads: availableParallelism() } });
   try {
     let last: LoadProgress | undefined;
     const checkpoint = opts.vae || opts.scales ? { vae: opts.vae && checkpointLocation(opts.vae), scales: opts.scales } : undefined;
@@ -61,6 +67,8 @@ export async function openEngine(model: string | undefined, signal: AbortSignal,
         if (p.phase !== 'convert') last = p.totalBytes ? p : last ?? p;
       },
     });
+    const d = info.device;
+    log(`device: ${d.backend}${d.threads ? ` (${d.threads} thread${d.threads > 1 ? 's' : ''})` : ''}${d.adapter ? ` on ${d.adapter}` : ''}: ${d.reason}`);
     log(`model ${info.name} (${info.imageSize}×${info.imageSize}, scales ${info.scales.join(',')}) from ${location}${last ? `, ${mb(last.totalBytes)}` : ''}`);
     return { engine, info };
   } catch (e) {

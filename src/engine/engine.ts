@@ -5,16 +5,20 @@
  * comes from its registry entry. The worker client (src/worker/) implements the same `Engine`
  * interface by forwarding to one of these inside a Web Worker.
  */
-import { createGpuContext, type GpuContext } from '../gpu/device';
+import { createGpuContext, probeAdapter, type GpuContext } from '../gpu/device';
 import { loadModelFiles, listCachedModels, deleteCachedModel } from '../store';
 import { localFilesBase, localFilesFetch } from '../store/local-files';
 import { isCheckpointSource, resolveModelUrl } from '../store/model-url';
 import { loadCheckpointModel } from './checkpoint-model';
 import { WebGpuBackend } from '../backends/webgpu/backend';
+import type { Backend } from '../backends/backend';
+import { WasmBackend } from '../backends/wasm/backend';
+import { wasmRuntime, type WasmRuntimeOptions } from '../backends/wasm/runtime';
+import { hasWasmFamily, loadOnWasm } from '../backends/wasm/families';
 import { familyOf } from '../models/registry';
-import type { LoadedModel } from '../models/family';
-import type { GpuOutput, Recorder } from '../gpu/recorder';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import type { LoadedModel, ModelFiles } from '../models/family';
+import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Device, DeviceInfo, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import { checkDevice, chooseDevice } from './device-choice';
 import { CancelledError, DeviceLostError, NextscaleError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, WebGPUUnavailableError, throwIfAborted } from '../api/errors';
 import { driveScales } from './scale-driver';
 import { endChatSession, runChat, type ChatSession } from './chat-driver';
@@ -29,15 +33,26 @@ export interface InThreadEngineOptions {
   fetch?: typeof globalThis.fetch;
   /** Where model ids (e.g. "nextscale-tiny") resolve: `${modelBaseUrl}${id}/` (default "/models/", see store/model-url.ts). */
   modelBaseUrl?: string;
+  /** Where models run unless loadModel says otherwise (default 'auto'). */
+  device?: Device;
+  /** The CPU backend's threads and where its .wasm files are (default: beside the script). */
+  wasm?: WasmRuntimeOptions;
+}
+
+/** A loaded model with the backend it runs on. */
+interface Active {
+  model: LoadedModel<unknown, unknown>;
+  backend: Backend<unknown, unknown>;
+  device: DeviceInfo;
 }
 
 export class InThreadEngine implements Engine {
   private ctx: GpuContext | null = null;
   private backend: WebGpuBackend | null = null;
   private lostError: DeviceLostError | null = null;
-  private model: LoadedModel | null = null;
+  private active: Active | null = null;
   /** The KV cache of the last chat reply: the next turn of the same conversation keeps what it shares. */
-  private chatSession: ChatSession<Recorder, GpuOutput> = {};
+  private chatSession: ChatSession<unknown, unknown> = {};
   /** One GPU job at a time: generations queue behind each other. */
   private queue: Promise<unknown> = Promise.resolve();
   /** The last model loaded, to load again on a new device after a device loss (from the cache, not the network). */
@@ -45,7 +60,9 @@ export class InThreadEngine implements Engine {
   /** The model was reloaded on a new device after a loss: the next result says so (`deviceReset`), once. */
   private deviceReset = false;
 
-  constructor(private opts: InThreadEngineOptions = {}) {}
+  constructor(private opts: InThreadEngineOptions = {}) {
+    checkDevice(opts.device);
+  }
 
   private async gpu(): Promise<WebGpuBackend> {
     if (this.lostError) throw this.lostError;
@@ -54,8 +71,10 @@ export class InThreadEngine implements Engine {
       ctx.lost.then((e) => {
         if (this.ctx === ctx) {
           this.lostError = e;
-          this.chatSession = {};
-          this.model = null;
+          if (this.active?.device.backend === 'webgpu') {
+            this.chatSession = {};
+            this.active = null;
+          }
           this.ctx = null;
           this.backend = null;
         }
@@ -92,16 +111,15 @@ export class InThreadEngine implements Engine {
    * and loads the last model again (from the IndexedDB cache or the picked files; nothing is
    * downloaded again), so one failed request is all a loss costs.
    */
-  private async loaded(): Promise<LoadedModel> {
-    if (this.lostError && this.lastLoad) {
+  private async loaded(): Promise<Active> {
+    if (this.lostError && this.lastLoad && !this.active) {
       const { urlOrId, opts } = this.lastLoad;
       this.lostError = null;
-      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp, checkpoint: opts.checkpoint });
+      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp, checkpoint: opts.checkpoint, device: opts.device });
       this.deviceReset = true;
     }
-    if (this.lostError) throw this.lostError;
-    if (!this.model) throw new ModelConfigError('no model is loaded; call loadModel() first');
-    return this.model;
+    if (!this.active) throw this.lostError ?? new ModelConfigError('no model is loaded; call loadModel() first');
+    return this.active;
   }
 
   /**
@@ -125,9 +143,7 @@ export class InThreadEngine implements Engine {
   }
 
   private async load(urlOrId: string, o: LoadModelOptions): Promise<ModelInfo> {
-    this.lostError = null; // loading asks for a working device: a new one after a loss
-    const backend = await this.gpu();
-    const ctx = backend.ctx;
+    const requested = checkDevice(o.device ?? this.opts.device);
     const local = o.files?.length ? localFilesBase(urlOrId) : undefined;
     const fetchFn = local ? localFilesFetch(o.files!, local, this.opts.fetch) : this.opts.fetch;
     const storage = this.opts.storage === 'memory' ? null : undefined;
@@ -139,46 +155,64 @@ export class InThreadEngine implements Engine {
     const config = files.config as Record<string, unknown> | undefined;
     if (!config) throw new ModelConfigError('the manifest does not list config.json');
     const family = familyOf(config);
+    const choice = await chooseDevice(requested, hasWasmFamily(config.family), family.family, () => probeAdapter(this.opts.gpu));
     endChatSession(this.chatSession);
-    this.model?.destroy();
-    this.model = null;
-    // Weight buffers that do not fit surface as an out-of-memory error scope, not as an exception.
-    ctx.device.pushErrorScope('out-of-memory');
-    let model: LoadedModel | undefined;
-    let loadError: unknown;
-    try {
-      model = family.load(ctx, { config, json: (path) => files.files.get(path)?.json(), files: files.files });
-    } catch (e) {
-      loadError = e;
-    }
-    if (await ctx.device.popErrorScope()) {
-      model?.destroy();
-      throw new GpuOutOfMemoryError(`The model "${files.id}"`, [...files.files.values()].reduce((a, f) => a + f.size, 0));
-    }
-    if (!model) throw loadError;
-    await files.markValuesChecked(); // the weights passed the finite-value scan: a cached load skips it
-    if (model.warmUpSteps && (o.warmUp ?? true)) {
-      o.onProgress?.({ phase: 'warmup', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
-      // One small generation with the model's own sampling settings, so every pipeline it uses is compiled.
-      const steps = model.warmUpSteps({ ...model.sampling, seed: 0 });
+    this.active?.model.destroy();
+    this.active = null;
+    const modelFiles: ModelFiles = { config, json: (path) => files.files.get(path)?.json(), files: files.files };
+    const progress = (phase: 'graphs' | 'warmup' | 'ready') => o.onProgress?.({ phase, loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
+    let active: Active;
+    if (choice.backend === 'wasm') {
+      progress('graphs');
+      const rt = await wasmRuntime(this.opts.wasm);
+      const model = await loadOnWasm(rt, modelFiles);
+      const threadsNote = rt.threads === 1 && /isolated/.test(rt.threadsWhy) ? rt.threadsWhy : undefined;
+      active = { model: model as LoadedModel<unknown, unknown>, backend: new WasmBackend(rt) as Backend<unknown, unknown>, device: { backend: 'wasm', requested, reason: choice.reason, threads: rt.threads, ...(threadsNote ? { threadsNote } : {}) } };
+    } else {
+      this.lostError = null; // loading asks for a working device: a new one after a loss
+      const backend = await this.gpu();
+      const ctx = backend.ctx;
+      // Weight buffers that do not fit surface as an out-of-memory error scope, not as an exception.
+      ctx.device.pushErrorScope('out-of-memory');
+      let model: LoadedModel | undefined;
+      let loadError: unknown;
       try {
-        for await (const _ of driveScales(backend, steps, { previews: true, signal: o.signal, what: 'Loading the model' }));
-      } finally {
-        steps.release();
+        model = family.load(ctx, modelFiles);
+      } catch (e) {
+        loadError = e;
+      }
+      if (await ctx.device.popErrorScope()) {
+        model?.destroy();
+        throw new GpuOutOfMemoryError(`The model "${files.id}"`, [...files.files.values()].reduce((a, f) => a + f.size, 0));
+      }
+      if (!model) throw loadError;
+      const a = ctx.adapterInfo;
+      active = { model: model as LoadedModel<unknown, unknown>, backend: backend as Backend<unknown, unknown>, device: { backend: 'webgpu', requested, reason: choice.reason, adapter: choice.adapter ?? ([a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter') } };
+      if (model.warmUpSteps && (o.warmUp ?? true)) {
+        progress('warmup');
+        // One small generation with the model's own sampling settings, so every pipeline it uses is compiled.
+        const steps = model.warmUpSteps({ ...model.sampling, seed: 0 });
+        try {
+          for await (const _ of driveScales(backend, steps, { previews: true, signal: o.signal, what: 'Loading the model' }));
+        } finally {
+          steps.release();
+        }
       }
     }
-    o.onProgress?.({ phase: 'ready', loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
-    this.model = model;
-    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp, checkpoint: o.checkpoint } };
-    return { ...model.info, id: files.id, gpuBytes: model.gpuBytes, cached: files.cached, note: files.note };
+    await files.markValuesChecked(); // the weights passed the finite-value scan: a cached load skips it
+    progress('ready');
+    this.active = active;
+    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp, checkpoint: o.checkpoint, device: requested } };
+    const m = active.model;
+    return { ...m.info, id: files.id, gpuBytes: m.gpuBytes, cached: files.cached, note: files.note, device: active.device };
   }
 
   async generateImage(opts: GenerateImageOptions, onEvent?: (e: ScaleEvent) => void): Promise<ImageResult> {
     return this.serialize(async () => {
-      const m = await this.loaded();
+      const { model: m, backend, device } = await this.loaded();
       const smp = imageSampling(opts, m.sampling);
       throwIfAborted(opts.signal, 'Image generation');
-      const backend = await this.gpu();
+      const ctx = device.backend === 'webgpu' ? this.ctx : null;
       const t0 = performance.now();
       const codes: number[][] = [];
       const perScaleMs: number[] = [];
@@ -203,7 +237,7 @@ export class InThreadEngine implements Engine {
           });
         }
       } catch (e) {
-        const lost = await this.deviceLoss(backend.ctx, e);
+        const lost = await this.deviceLoss(ctx, e);
         if (lost) throw lost;
         if (opts.signal?.aborted && !(e instanceof CancelledError)) throw new CancelledError('Image generation');
         throw e;
@@ -217,22 +251,22 @@ export class InThreadEngine implements Engine {
 
   async chat(messages: ChatMessage[], opts: ChatOptions = {}, onEvent?: (e: ChatEvent) => void): Promise<ChatReply> {
     return this.serialize(async () => {
-      const m = await this.loaded();
+      const { model: m, backend, device } = await this.loaded();
       if (!m.chat) {
         const hint = m.info.conditioning === 'class' ? 'It is a class-conditional image generator: call generateImage({ classLabel }).' : 'It is an image generator: call generateImage().';
         throw new UnsupportedTaskError(m.info.name, 'chat', hint);
       }
-      const backend = await this.gpu();
+      const ctx = device.backend === 'webgpu' ? this.ctx : null;
       try {
         return { ...(await runChat(backend, m, messages, opts, onEvent, undefined, this.chatSession)), ...this.takeReset() };
       } catch (e) {
-        throw (await this.deviceLoss(backend.ctx, e)) ?? e;
+        throw (await this.deviceLoss(ctx, e)) ?? e;
       }
     });
   }
 
   async checkText(input: { prompt: string } | { messages: ChatMessage[] }): Promise<TextCheck> {
-    const m = this.model;
+    const m = this.active?.model;
     if (!m) throw new ModelConfigError('no model is loaded; call loadModel() first');
     if ('prompt' in input) {
       if (!m.promptTokens) throw new UnsupportedTaskError(m.info.name, 'read text prompts', 'It is class-conditional: pick a class label instead.');
@@ -250,7 +284,7 @@ export class InThreadEngine implements Engine {
 
   async memory(): Promise<MemoryInfo> {
     const pool = this.ctx?.pool;
-    return { weightsBytes: this.model?.gpuBytes ?? 0, poolLiveBytes: pool?.liveBytes ?? 0, poolPeakBytes: pool?.peakBytes ?? 0, poolFreeBytes: pool?.freeBytes ?? 0 };
+    return { weightsBytes: this.active?.model.gpuBytes ?? 0, poolLiveBytes: pool?.liveBytes ?? 0, poolPeakBytes: pool?.peakBytes ?? 0, poolFreeBytes: pool?.freeBytes ?? 0 };
   }
 
   deleteCachedModel(id: string): Promise<void> {
@@ -260,8 +294,8 @@ export class InThreadEngine implements Engine {
   async dispose(): Promise<void> {
     await this.queue;
     endChatSession(this.chatSession);
-    this.model?.destroy();
-    this.model = null;
+    this.active?.model.destroy();
+    this.active = null;
     this.ctx?.destroy();
     this.ctx = null;
     this.backend = null;

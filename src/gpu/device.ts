@@ -131,3 +131,26 @@ export async function createGpuContext(opts: CreateGpuContextOptions = {}): Prom
   ctx.uniforms = new UniformArena(device, ctx.limits.minUniformBufferOffsetAlignment);
   return ctx;
 }
+
+/** What `device: 'auto'` needs to know about the machine's WebGPU adapter, without making a device. */
+export type AdapterProbe = { available: false; why: string } | { available: true; software: boolean; name: string };
+
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i;
+
+/** Ask for an adapter and say whether it is a real GPU or a software renderer (fallback adapter, SwiftShader, llvmpipe). */
+export async function probeAdapter(gpuIn?: GPU): Promise<AdapterProbe> {
+  const gpu = gpuIn ?? findGpu();
+  if (!gpu) return { available: false, why: 'no WebGPU in this browser' };
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { available: false, why: `requestAdapter failed (${String(e)})` };
+  }
+  if (!adapter) return { available: false, why: 'no GPU adapter' };
+  const info = (adapter as unknown as { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+  const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || info?.isFallbackAdapter === true;
+  const parts = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s): s is string => !!s);
+  const name = parts.join(' ') || 'unknown adapter';
+  return { available: true, software: fallback || SOFTWARE_ADAPTER.test(name), name };
+}

@@ -19,7 +19,7 @@ export type { ImageSampling, ImageSteps } from './image-steps';
  */
 export interface LoadedModel<Work = Recorder, Output = GpuOutput> {
   /** The family's part of ModelInfo (the engine adds id and cache state). */
-  readonly info: Omit<ModelInfo, 'id' | 'cached' | 'note' | 'gpuBytes'>;
+  readonly info: Omit<ModelInfo, 'id' | 'cached' | 'note' | 'gpuBytes' | 'device'>;
   /** The model's own sampling defaults (of images; text uses `textTemperature` when it has one). */
   readonly sampling: SamplingDefaults & { textTemperature?: number };
   readonly gpuBytes: number;

@@ -24,6 +24,15 @@ export interface GpuWeight {
   bytes: number;
 }
 
+/** Strict loading: a tensor of the files that the model did not bind is a ModelConfigError. */
+export function assertNoneUnused(names: readonly string[], used: ReadonlySet<string>): void {
+  const extra = names.filter((n) => !used.has(n));
+  if (extra.length) {
+    const shown = extra.slice(0, 5).map((n) => `"${n}"`).join(', ');
+    throw new ModelConfigError(`${extra.length} tensor(s) in the weights are not part of this model as its config describes it (${shown}${extra.length > 5 ? ', …' : ''}); the config and the weights disagree (e.g. the number of layers)`);
+  }
+}
+
 /** A source of file bytes: the store's ModelFile or a plain Uint8Array. */
 export interface ByteSource {
   size: number;
@@ -62,11 +71,7 @@ export class WeightSet {
    * an error (a config with fewer layers than the weights, a stray or planted tensor).
    */
   assertAllUsed(): void {
-    const extra = [...this.byName.keys()].filter((n) => !this.used.has(n));
-    if (extra.length) {
-      const shown = extra.slice(0, 5).map((n) => `"${n}"`).join(', ');
-      throw new ModelConfigError(`${extra.length} tensor(s) in the weights are not part of this model as its config describes it (${shown}${extra.length > 5 ? ', …' : ''}); the config and the weights disagree (e.g. the number of layers)`);
-    }
+    assertNoneUnused([...this.byName.keys()], this.used);
   }
 
   has(name: string): boolean {
@@ -121,7 +126,8 @@ interface Planned {
   byteOffset: number;
 }
 
-function readHeader(name: string, src: ByteSource) {
+/** The parsed safetensors header of one file (strict: see formats/safetensors.ts). */
+export function readHeader(name: string, src: ByteSource) {
   const first8 = src.slice(0, 8);
   if (first8.byteLength < 8) return parseSafetensorsHeader(name, first8, src.size);
   const len = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
@@ -198,7 +204,7 @@ export function uploadSafetensors(
 }
 
 /** A weight holding NaN or ±Inf would only ever draw garbage: refuse the file and say where. */
-function refuseNonFinite(file: string, src: ByteSource, info: TensorInfo): void {
+export function refuseNonFinite(file: string, src: ByteSource, info: TensorInfo): void {
   const at = firstNonFinite(src.slice(info.begin, info.begin + info.bytes), info.dtype);
   if (at >= 0) throw new WeightsFormatError(file, `tensor "${info.name}" holds a NaN or infinite value (element ${at})`);
 }
@@ -212,7 +218,7 @@ export function bytesSource(data: Uint8Array): ByteSource {
  * int8 weights with per-row scales to f16 (or f32) bytes for the GPU: int8 only shrinks the
  * download and the cache; the kernels read f16.
  */
-function dequantInt8(raw: Uint8Array, shape: readonly number[], scales: Float32Array, dtype: 'f32' | 'f16', name: string): Uint8Array {
+export function dequantInt8(raw: Uint8Array, shape: readonly number[], scales: Float32Array, dtype: 'f32' | 'f16', name: string): Uint8Array {
   const rows = shape[0];
   if (scales.length !== rows) throw new ModelConfigError(`"${name}${INT8_SCALE}" has ${scales.length} scales for ${rows} rows`);
   const per = raw.byteLength / rows;

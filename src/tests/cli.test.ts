@@ -13,7 +13,10 @@ import { ModelNotFoundError, IntegrityError } from '../api/errors';
 
 test('parseCli: generate with every option, help, and usage errors', () => {
   const a = parseCli(['generate', '--prompt', 'red apple', '--seed', '7', '--cfg', '3', '--top-k', '10', '--top-p', '0.8', '--out', 'a.png', '--tokens', 't.json', '--previews', 'p']);
-  assert.deepEqual(a, { command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p', vae: undefined, patchNums: undefined, quiet: false });
+  assert.deepEqual(a, { command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p', vae: undefined, patchNums: undefined, device: 'auto', quiet: false });
+  assert.equal((parseCli(['generate', '--prompt', 'x', '--out', 'a.png', '--device', 'wasm']) as { device: string }).device, 'wasm');
+  assert.equal((parseCli(['caption', '--image', 'x.png', '--device', 'webgpu']) as { device: string }).device, 'webgpu');
+  assert.throws(() => parseCli(['generate', '--prompt', 'x', '--out', 'a.png', '--device', 'cpu']), /--device must be one of auto, webgpu, wasm; got "cpu"/);
   const pth = parseCli(['generate', '--model', 'var_d2.pth', '--vae', 'v.pth', '--patch-nums', '1,2,3,4', '--class', '1', '--out', 'x.png']) as { vae: string; patchNums: number[] };
   assert.deepEqual([pth.vae, pth.patchNums], ['v.pth', [1, 2, 3, 4]]);
   assert.deepEqual(parseCli(['convert', '--var', 'a.pth', '--vae', 'b.pth', '--out', 'o', '--dtype', 'int8']), { command: 'convert', var: 'a.pth', vae: 'b.pth', out: 'o', dtype: 'int8', name: undefined, patchNums: undefined, quiet: false });

@@ -18,6 +18,7 @@ const SCALES = [1, 2, 4];
 const info: ModelInfo = {
   id: 'fake@0', name: 'fake', family: 'nextflow', imageSize: 4, scales: SCALES, conditioning: 'text', canCaption: false, canSeeImages: false, contextLength: 64,
   sampling: { cfg: 2, topK: 20, topP: 0.9, temperature: 1 }, gpuBytes: 10, cached: true, maxPromptTokens: 16, description: 'a fake', parameters: 10,
+  device: { backend: 'wasm', requested: 'auto', reason: 'a fake', threads: 1 },
 };
 
 /** Emits one event per scale, each after a macrotask, and honours its signal between scales. */

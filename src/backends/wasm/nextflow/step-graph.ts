@@ -10,8 +10,8 @@
  * Outputs: logits f32 [B,T,V]; present_key_<l>, present_value_<l> f32 [B,KVH,P+T,hd].
  * Weights are initializers (f32, linear layers pre-transposed to [in, out]), read from the model's tensors.
  */
-import { GraphBuilder, OnnxType } from '../../formats/onnx';
-import type { NextFlowArch } from '../../models/nextflow/config';
+import { GraphBuilder, OnnxType } from '../../../formats/onnx';
+import type { NextFlowArch } from '../../../models/nextflow/config';
 
 /** A weight by its safetensors name, as f32 values in the file's (PyTorch) layout. */
 export type WeightReader = (name: string) => { shape: readonly number[]; values: Float32Array };
