@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const GEN_TIMEOUT = 240_000;
 
 interface DemoState {
-  info?: { scales: number[]; sampling: { cfg: number; topK: number; topP: number } };
+  info?: { scales: number[]; sampling: { cfg: number; topK: number; topP: number }; device: { backend: string; reason: string } };
   events: { scale: number; scales: number; grid: number; codes: number[] }[];
   result?: { codes: number[][]; image: { width: number; height: number } };
   error?: { name: string; code?: string; message: string };
@@ -46,11 +46,18 @@ test('the page shows its controls', async ({ page }) => {
   await expect(page.locator('#no-webgpu')).toBeHidden();
 });
 
-test('without WebGPU the page says so and what to do', async ({ page }) => {
+test('without WebGPU the page runs on the CPU and says so; ?device=webgpu says what to do', async ({ page }) => {
+  test.setTimeout(GEN_TIMEOUT);
   await page.addInitScript(() => {
     delete (Navigator.prototype as { gpu?: unknown }).gpu;
   });
   await page.goto('/');
+  await waitState(page, ['ready']);
+  await expect(page.locator('#no-webgpu')).toBeHidden();
+  // The engine's worker looks for WebGPU itself: here it finds SwiftShader, a software renderer.
+  await expect(page.locator('#status')).toContainText(/Running on the CPU \(wasm, \d+ threads?\): (no GPU adapter|no WebGPU|the GPU adapter is a software renderer)/);
+  await expect(page.locator('#model-name')).toContainText('CPU (wasm');
+  await page.goto('/?device=webgpu');
   const notice = page.locator('#no-webgpu');
   await expect(notice).toBeVisible();
   await expect(notice).toContainText('WebGPU is not available');
@@ -58,6 +65,11 @@ test('without WebGPU the page says so and what to do', async ({ page }) => {
   await expect(notice).toContainText('http://localhost');
   await expect(page.locator('body')).toHaveAttribute('data-state', 'no-webgpu');
   await expect(page.locator('#generate')).toBeDisabled();
+});
+
+test('an unknown ?device= is a typed option error on the page', async ({ page }) => {
+  await page.goto('/?device=gpu');
+  await expect(page.locator('#error')).toContainText('Option "device" = "gpu" is invalid');
 });
 
 test('HTML in the prompt is rendered as text', async ({ page }) => {
@@ -80,14 +92,20 @@ test('a missing model shows an actionable error', async ({ page }) => {
   await expect(page.locator('#error')).toContainText(/Check the model URL|Regenerate manifest\.json/);
 });
 
-test('generates one preview per scale, in order, with the golden codes and image, and a responsive main thread', async ({ page }) => {
+// Both backends in the page: 'auto' (the CPU backend on SwiftShader, WebGPU on a real GPU) and WebGPU pinned,
+// so the WGSL path keeps its page-level golden check wherever auto goes.
+for (const device of ['auto', 'webgpu'] as const) {
+test(`generates one preview per scale, in order, with the golden codes and image, and a responsive main thread (device ${device})`, async ({ page }) => {
   test.setTimeout(GEN_TIMEOUT * 2);
   requireModel();
   const [c] = goldenCases();
-  await page.goto('/');
+  await page.goto(device === 'auto' ? '/' : `/?device=${device}`);
   await waitState(page, ['ready']);
   const { info } = await demo(page);
   expect(info!.scales.length).toBe(c.scales.length);
+  const ran = info!.device;
+  test.info().annotations.push({ type: 'device', description: `${ran.backend}: ${ran.reason}` });
+  if (device === 'webgpu') expect(ran.backend).toBe('webgpu');
   await page.evaluate(() => {
     const w = globalThis as unknown as { longTasks: number[] };
     w.longTasks = [];
@@ -117,9 +135,10 @@ test('generates one preview per scale, in order, with the golden codes and image
   expect(maxHandlerMs, 'longest main-thread handler of an engine event (ms)').toBeLessThan(50);
   await expect(page.locator('#total')).toContainText('Total');
   // NEXTSCALE_SCREENSHOT=1 refreshes the README's screenshot; otherwise it goes to test-results/.
-  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-demo.png') : test.info().outputPath('screenshot-demo.png');
+  const shot = process.env.NEXTSCALE_SCREENSHOT && device === 'auto' ? join(REPO, 'docs', 'screenshot-demo.png') : test.info().outputPath('screenshot-demo.png');
   await page.screenshot({ path: shot, fullPage: true });
 });
+}
 
 test('a reload loads the model from IndexedDB with no weight request', async ({ page }) => {
   test.setTimeout(GEN_TIMEOUT * 2);

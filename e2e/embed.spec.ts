@@ -1,12 +1,13 @@
 // The embeddable builds (npm run build:lib): a plain page with only the script file, elements that
 // share one model load, attribute changes, removal mid-generation, bad attributes and models, and
 // `npm pack` installed into a scratch project that type-checks the Vite example against it.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, chromium, type Page } from '@playwright/test';
+import { chromiumLaunch } from '../playwright.config';
 import { execFileSync, execSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, requireModel } from './goldens';
+import { REPO, goldenCases, requireModel } from './goldens';
 import { startStaticServer } from './embed/static-server';
 import type { Server } from 'node:http';
 
@@ -42,8 +43,11 @@ test('a plain page with only the script file: <nextscale-image> generates, and r
   await page.goto(`${host.url}/examples/plain-html/index.html`);
   await countDone(page, ['img']);
   await done(page, 'img');
-  // The page, the one script file, and the model's files: nothing else is fetched.
-  expect(requests.filter((p) => !p.startsWith('/models/nextscale-tiny/'))).toEqual(['/examples/plain-html/index.html', '/dist/lib/nextscale.iife.js']);
+  // The page, the one script file, the model's files and, on the CPU backend (auto on this software GPU),
+  // onnxruntime's two files from beside the script: nothing else is fetched, nothing from a CDN.
+  const others = [...new Set(requests.filter((p) => !p.startsWith('/models/nextscale-tiny/')))];
+  expect(others.slice(0, 2)).toEqual(['/examples/plain-html/index.html', '/dist/lib/nextscale.iife.js']);
+  expect(others.slice(2).sort()).toEqual(['/dist/lib/ort-wasm-simd-threaded.mjs', '/dist/lib/ort-wasm-simd-threaded.wasm']);
   expect(requests).toContain('/models/nextscale-tiny/model.safetensors');
   const first = await page.evaluate(() => {
     const c = document.getElementById('img')!.shadowRoot!.querySelector('canvas')!;
@@ -131,6 +135,45 @@ test('an unreachable model gives an error event and a visible message; bad attri
   });
   await expect.poll(() => warnings.join('\n')).toContain('seed="abc" is not an integer');
   expect(warnings.join('\n')).toContain('unknown attribute "promt"');
+});
+
+test('a browser with no WebGPU at all (--disable-webgpu): the script tag and <nextscale-image> run on the CPU and draw the golden codes', async () => {
+  test.setTimeout(300_000);
+  requireModel();
+  const browser = await chromium.launch({ ...chromiumLaunch, args: [...chromiumLaunch.args.filter((a) => a !== '--enable-unsafe-webgpu'), '--disable-webgpu'] });
+  try {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => r.url().startsWith('http') && requests.push(new URL(r.url()).pathname));
+    await page.goto(`${host.url}/e2e/embed/two.html`);
+    expect(await page.evaluate(() => !!(navigator as { gpu?: GPU }).gpu && (navigator as { gpu: GPU }).gpu.requestAdapter().then((a) => !!a))).toBe(false);
+    const c = goldenCases()[0];
+    const got = await page.evaluate((c) => new Promise<{ codes: number[][]; device: unknown }>((resolve, reject) => {
+      const el = document.createElement('nextscale-image');
+      for (const [k, v] of Object.entries({ prompt: c.prompt, seed: c.seed, cfg: c.sampling.cfg, 'top-k': c.sampling.top_k, 'top-p': c.sampling.top_p })) el.setAttribute(k, String(v));
+      el.addEventListener('done', async (e) => {
+        const info = await (window as unknown as { nextscale: { loadModel(): Promise<{ device: unknown }> } }).nextscale.loadModel();
+        resolve({ codes: (e as CustomEvent).detail.codes, device: info.device });
+      });
+      el.addEventListener('error', (e) => reject(new Error((e as unknown as CustomEvent).detail.message)));
+      document.body.append(el);
+    }), c);
+    expect(got.codes).toEqual(c.scales);
+    expect(got.device).toMatchObject({ backend: 'wasm', requested: 'auto' });
+    expect((got.device as { reason: string }).reason).toMatch(/no GPU adapter|no WebGPU/);
+    expect([...new Set(requests.filter((p) => p.includes('ort-wasm')))].sort()).toEqual(['/dist/lib/ort-wasm-simd-threaded.mjs', '/dist/lib/ort-wasm-simd-threaded.wasm']);
+    // device="webgpu" on the same page has no adapter: the element says so, typed.
+    const err = await page.evaluate(() => new Promise<string>((resolve) => {
+      const el = document.createElement('nextscale-image');
+      el.setAttribute('device', 'webgpu');
+      el.setAttribute('prompt', 'red apple');
+      el.addEventListener('error', (e) => resolve(String((e as unknown as CustomEvent).detail.error?.code ?? (e as unknown as CustomEvent).detail.message)));
+      document.body.append(el);
+    }));
+    expect(err).toBe('E_NO_WEBGPU');
+  } finally {
+    await browser.close();
+  }
 });
 
 test('npm pack: the package installs into a scratch project and the Vite example type-checks against it', async () => {

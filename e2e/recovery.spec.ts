@@ -41,7 +41,7 @@ test('a crashed engine worker: the request in flight fails with E_WORKER, the ne
 test('the demo page after a GPU reset: the next Generate reloads the model and says so', async ({ page }) => {
   test.setTimeout(300_000);
   requireModel();
-  await page.goto('/');
+  await page.goto('/?device=webgpu');
   await expect(page.locator('body')).toHaveAttribute('data-state', /ready|done/, { timeout: 240_000 });
   await page.click('#generate');
   await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });

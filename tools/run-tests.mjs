@@ -12,6 +12,7 @@ const stages = [
   ['default model vs PyTorch goldens in Node (Dawn)', 'npm run test:goldens'],
   ['default model vs PyTorch goldens in Node (wasm backend)', 'npm run test:goldens:wasm'],
   ['engine bad input in Node (Dawn)', 'npm run test:engine'],
+  ['engine bad input in Node (wasm backend)', 'npm run test:engine:wasm'],
   ['CLI refuses corrupt models in Node (Dawn)', 'npm run test:cli-corrupt'],
   ['converted VAR vs PyTorch reference in Node (Dawn)', 'npm run test:var'],
   ['ONNX decoder graph on the wasm EP vs PyTorch (Node)', 'npm run test:wasm'],

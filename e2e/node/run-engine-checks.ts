@@ -1,5 +1,7 @@
 // Bad input to the engine, in Node on Dawn with the bundled model: each case must raise its typed
 // error, and the engine must still generate afterwards (nothing lost or half-used).
+// --device wasm runs the same requests on the CPU backend (onnxruntime-web), then its strict loading;
+// the pool soak and device loss are WebGPU's own and run only there.
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
@@ -12,10 +14,15 @@ import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import type { ByteSource } from '../../src/models/weights';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
+import { wasmRuntime } from '../../src/backends/wasm/runtime';
+import { loadOnWasm } from '../../src/backends/wasm/families';
+import type { ModelFiles } from '../../src/models/family';
 import { relabelTensor, stripTensors, withExtraTensor } from './strip-tensors';
 
-const modelDir = process.argv[2] ?? 'models/nextscale-tiny';
-const gpu = await createNodeGpu();
+const args = process.argv.slice(2);
+const onWasm = args.includes('--device') && args[args.indexOf('--device') + 1] === 'wasm';
+const modelDir = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--device') ?? 'models/nextscale-tiny';
+const gpu = onWasm ? undefined : await createNodeGpu();
 let passed = 0;
 let failed = 0;
 
@@ -31,9 +38,11 @@ async function check(name: string, cls: new (...a: never[]) => Error, fn: () => 
   ok ? passed++ : failed++;
 }
 
-const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: localDirFetch(modelDir) });
+const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: localDirFetch(modelDir), device: onWasm ? 'wasm' : 'webgpu' });
 await check('a missing model folder is ModelNotFoundError', ModelNotFoundError, () => engine.loadModel('http://local/no-such-model/', { warmUp: false }));
-const { contextLength } = await engine.loadModel(LOCAL_BASE, { warmUp: false });
+const { contextLength, device: ran } = await engine.loadModel(LOCAL_BASE, { warmUp: false });
+if (ran.backend !== (onWasm ? 'wasm' : 'webgpu')) throw new Error(`the engine runs on ${ran.backend}`);
+console.log(`device: ${ran.backend} (${ran.reason})`);
 await check('an empty prompt is EmptyPromptError', EmptyPromptError, () => engine.generateImage({ prompt: '   ' }));
 await check('an over-long prompt is PromptTooLongError', PromptTooLongError, () => engine.generateImage({ prompt: 'red '.repeat(200) }));
 await check('a negative cfg is InvalidOptionError', InvalidOptionError, () => engine.generateImage({ prompt: 'red apple', cfg: -1 }));
@@ -118,7 +127,7 @@ await check('a conversation that does not end with the user is InvalidOptionErro
   cont ? passed++ : failed++;
 }
 // Soak: 30 generations; after the first few, the working buffers in use and their peak stay flat (no leak).
-{
+if (!onWasm) {
   const seen: Array<{ live: number; peak: number; free: number }> = [];
   for (let i = 0; i < 30; i++) {
     await engine.generateImage({ prompt: i % 2 ? 'red apple' : 'a large blue square in the center on a white background', seed: i, previews: i % 3 === 0 });
@@ -138,6 +147,38 @@ const works = after.codes.length > 0 && after.image.data.length === after.image.
 console.log(`${works ? 'ok  ' : 'FAIL'} generates after the failures`);
 works ? passed++ : failed++;
 await engine.dispose();
+if (onWasm) await wasmLoading();
+else await gpuOnly();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
+
+/** Strict loading on the CPU backend: the same corruptions the WebGPU loader refuses. */
+async function wasmLoading(): Promise<void> {
+  const rt = await wasmRuntime({});
+  const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });
+  const all = new Map<string, ByteSource>(files.files);
+  const withConfig = (config: unknown, weights: ReadonlyMap<string, ByteSource> = all): ModelFiles => ({ config: config as Record<string, unknown>, json: (path) => files.files.get(path)?.json(), files: weights });
+  const wider = structuredClone(files.config) as { architecture: { dim: number } };
+  wider.architecture.dim *= 2;
+  await check('wasm: a config that does not match the weights is ModelConfigError', ModelConfigError, () => loadOnWasm(rt, withConfig(wider)));
+  const fewer = structuredClone(files.config) as { architecture: { layers: number } };
+  fewer.architecture.layers -= 2;
+  await check('wasm: a config with fewer layers than the weights is ModelConfigError (strict loading)', ModelConfigError, () => loadOnWasm(rt, withConfig(fewer)));
+  const extra = new Map(all);
+  extra.set('vq.safetensors', withExtraTensor(all.get('vq.safetensors')!, 'vq.planted', 16));
+  await check('wasm: an unused extra tensor is ModelConfigError (strict loading)', ModelConfigError, () => loadOnWasm(rt, withConfig(files.config, extra)));
+  const relabelled = new Map(all);
+  relabelled.set('model.safetensors', relabelTensor(all.get('model.safetensors')!, 'lm.head.weight', 'BF16'));
+  await check('wasm: F16 data relabelled as BF16 is WeightsFormatError', WeightsFormatError, () => loadOnWasm(rt, withConfig(files.config, relabelled)));
+  const noEncoder = new Map(all);
+  noEncoder.set('vq.safetensors', stripTensors(all.get('vq.safetensors')!, (name) => name.startsWith('vq.encoder.')));
+  const blind = await loadOnWasm(rt, withConfig(files.config, noEncoder));
+  const seesNot = !blind.info.canSeeImages;
+  console.log(`${seesNot ? 'ok  ' : 'FAIL'} wasm: weights without vq.encoder.* give canSeeImages = false`);
+  seesNot ? passed++ : failed++;
+}
+
+async function gpuOnly(): Promise<void> {
 
 // Device loss: a generation in flight fails with DeviceLostError; the next call makes a new device,
 // loads the model again (no network: from the same files) and gives the same image as before the loss.
@@ -155,7 +196,7 @@ await engine.dispose();
     getPreferredCanvasFormat: () => real.getPreferredCanvasFormat(),
     wgslLanguageFeatures: real.wgslLanguageFeatures,
   } as unknown as GPU;
-  const lossy = new InThreadEngine({ gpu: spy, storage: 'memory', fetch: localDirFetch(modelDir) });
+  const lossy = new InThreadEngine({ gpu: spy, storage: 'memory', fetch: localDirFetch(modelDir), device: 'webgpu' });
   await lossy.loadModel(LOCAL_BASE, { warmUp: false });
   const before = await lossy.generateImage({ prompt: 'red apple', seed: 5, previews: false });
   const first = device;
@@ -179,7 +220,7 @@ await engine.dispose();
   await lossy.dispose();
 }
 // A config that does not match its weights: change the width in config.json and load the same weights.
-const ctx = await createGpuContext({ gpu });
+const ctx = await createGpuContext({ gpu: gpu! });
 const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });
 const weights = new Map<string, ByteSource>([...files.files]);
 const config = structuredClone(files.config) as { architecture: { dim: number }; files: { tokenizer: string } };
@@ -217,6 +258,4 @@ await check('an image for a model without an encoder is ImageInputUnsupportedErr
 );
 blind.destroy();
 ctx.destroy();
-
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+}

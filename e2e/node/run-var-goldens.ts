@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { InThreadEngine } from '../../src/engine/engine';
+import { UnsupportedTaskError } from '../../src/api/errors';
 import { createFileFetch } from '../../src/cli/file-fetch';
 import { join } from 'node:path';
 import { createNodeGpu } from '../../src/gpu/node-gpu';
@@ -63,6 +64,16 @@ ctx.destroy();
     console.log(`${ok ? 'ok  ' : 'FAIL'} VAR from .pth as published, ${c.name}: greedy codes equal the golden (phases ${[...phases].join(', ')})`);
     ok ? passed++ : failed++;
   }
+  // VAR has no CPU graphs: 'auto' keeps it on WebGPU even on a software adapter, and 'wasm' is refused by name.
+  const stays = info.device.backend === 'webgpu';
+  console.log(`${stays ? 'ok  ' : 'FAIL'} VAR under device auto runs on WebGPU (${info.device.backend}: ${info.device.reason})`);
+  stays ? passed++ : failed++;
+  const refused = await engine.loadModel(pathToFileURL(join(dir, 'var_d2.pth')).href, { warmUp: false, checkpoint: { scales: [1, 2, 3, 4] }, device: 'wasm' }).then(
+    () => 'loaded',
+    (e: unknown) => (e instanceof UnsupportedTaskError ? 'ok' : String(e)),
+  );
+  console.log(`${refused === 'ok' ? 'ok  ' : 'FAIL'} VAR with device wasm is UnsupportedTaskError${refused === 'ok' ? '' : `: ${refused}`}`);
+  refused === 'ok' ? passed++ : failed++;
   await engine.dispose();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -12,7 +12,7 @@ const gen = (engine: Engine, onScale?: () => void): Promise<ImageResult> =>
   engine.generateImage({ prompt: 'a small red circle at the top left on a white background', seed: 5, previews: false }, onScale);
 
 async function deviceLoss() {
-  const engine = new InThreadEngine({ storage: 'memory' });
+  const engine = new InThreadEngine({ storage: 'memory', device: 'webgpu' });
   await engine.loadModel(MODEL, { warmUp: false });
   const before = await gen(engine);
   let midError: unknown;
@@ -40,7 +40,7 @@ async function deviceLoss() {
 async function workerCrash() {
   const spawn = () => new Worker(new URL('./crash-worker.ts', import.meta.url), { type: 'module', name: 'nextscale-engine' });
   let spawned = 0;
-  const engine = new WorkerEngine({ worker: spawn(), createWorker: () => (spawned++, spawn()) });
+  const engine = new WorkerEngine({ worker: spawn(), createWorker: () => (spawned++, spawn()), device: 'webgpu' });
   await engine.loadModel(MODEL, { warmUp: false });
   const before = await gen(engine);
   let midError: unknown;

@@ -69,7 +69,7 @@ export class WasmOutOfMemoryError extends NextscaleError {
       'E_WASM_OUT_OF_MEMORY',
       `${what} needs about ${(bytes / 2 ** 30).toFixed(2)} GiB of CPU (wasm) memory as f32, more than the ` +
         `${(limitBytes / 2 ** 30).toFixed(1)} GiB a wasm32 backend can address${detail ? ` (${detail})` : ''}. ` +
-        "Use device: 'webgpu' on a machine with a GPU, or a smaller model (for VAR: d16 needs about 1.3 GiB, d20 about 2.4 GiB).",
+        "Use device: 'webgpu' on a machine with a GPU, or a smaller model.",
     );
   }
 }

@@ -9,16 +9,20 @@
  */
 import { createEngine } from '../worker';
 import { CancelledError, DeviceLostError, NextscaleError, WebGPUUnavailableError } from '../api/errors';
-import type { Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../api/types';
+import type { Device, Engine, GenerateImageOptions, ImageResult, ModelInfo, ScaleEvent } from '../api/types';
 import { formatMs, randomSeed } from './format';
 import { addScale, clearOutput, renderCache, renderClassNames, setState, setStatus, showClassName, showError, showImage, showNoWebGpu, showProgress, ui } from './view';
 import { renderModelAbout } from '../lib/model-about';
+import { deviceLabel, deviceLine } from '../lib/device-line';
 import { watchText } from '../lib/text-check';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
 /** Where the model comes from: a folder URL, or files the user picked (named by their folder). */
 type ModelSource = { url: string } | { name: string; files: File[] };
-let source: ModelSource = { url: new URLSearchParams(location.search).get('model') || DEFAULT_MODEL };
+const query = new URLSearchParams(location.search);
+let source: ModelSource = { url: query.get('model') || DEFAULT_MODEL };
+/** ?device=auto|webgpu|wasm (default auto: WebGPU on a real GPU, else the CPU). */
+const device = (query.get('device') || undefined) as Device | undefined;
 const modelUrl = (source as { url: string }).url;
 
 /** What the page did, for tests and curious users (read-only by convention). */
@@ -65,7 +69,7 @@ const refreshPromptInfo = watchText(ui.prompt, ui.promptInfo, 'prompt', (text) =
 );
 
 function applyModelInfo(info: ModelInfo): void {
-  ui.modelName.textContent = `${info.name} · ${info.imageSize}×${info.imageSize} · ${info.scales.length} scales`;
+  ui.modelName.textContent = `${info.name} · ${info.imageSize}×${info.imageSize} · ${info.scales.length} scales · ${deviceLabel(info.device)}`;
   renderModelAbout(ui.modelAbout, info);
   refreshPromptInfo();
   ui.cfg.value = String(info.sampling.cfg);
@@ -89,7 +93,7 @@ async function loadModel(): Promise<ModelInfo> {
   demo.modelUrl = 'url' in src ? src.url : where;
   demo.info = info;
   applyModelInfo(info);
-  if (!info.note) setStatus(`Ready. ${info.cached ? '' : 'Not cached: it will be downloaded again next time.'}`.trim());
+  if (!info.note) setStatus(`Ready. ${deviceLine(info.device)} ${info.cached ? '' : 'Not cached: it will be downloaded again next time.'}`.trim());
   setState('ready');
   void refreshCache();
   return info;
@@ -254,11 +258,16 @@ async function start(): Promise<void> {
   });
   ui.refreshCache.addEventListener('click', () => void refreshCache());
 
-  if (!('gpu' in navigator) || !navigator.gpu) {
+  if (device === 'webgpu' && (!('gpu' in navigator) || !navigator.gpu)) {
     ui.generate.disabled = true;
     return showNoWebGpu();
   }
-  engine = await createEngine();
+  try {
+    engine = await createEngine({ device });
+  } catch (e) {
+    ui.generate.disabled = true;
+    return fail(e);
+  }
   ui.generate.disabled = false;
   model = loadModel();
   try {

@@ -1,10 +1,10 @@
 /**
- * <nextscale-chat model="…" context="…">: a compact chat in shadow DOM — messages with streaming text and
+ * <nextscale-chat model="…" context="…" device="auto|webgpu|wasm">: a compact chat in shadow DOM — messages with streaming text and
  * images forming inline, an input, Attach image and Stop. Events: `reply` (a finished ChatReply),
  * `error`. `context="n"` uses at most n tokens of the model's context (ChatOptions.contextLength). The full page
  * with history is chat.html; this is the embeddable one.
  */
-import type { ChatMessage, ChatPart } from '../api/types';
+import type { ChatMessage, ChatPart, Device } from '../api/types';
 import { drawRgba } from '../lib/canvas';
 import { chat } from '../lib/api';
 import { loadShared, resolveModel } from '../lib/shared';
@@ -81,17 +81,22 @@ export class NextscaleChatElement extends HTMLElement {
   private refreshInfo: () => void;
 
   private async draftCheck(text: string) {
-    const { engine } = await loadShared(resolveModel(this.getAttribute('model')));
+    const { engine } = await loadShared(resolveModel(this.getAttribute('model')), undefined, undefined, this.device());
     const c = await engine.checkText({ messages: [...this.messages, { role: 'user', parts: [...this.pending, { type: 'text', text }] }] });
     return { ...c, limit: Math.min(c.limit, this.contextLength() ?? Infinity) };
   }
 
   connectedCallback(): void {
-    warnUnknownAttributes(this, ['model', 'context']);
+    warnUnknownAttributes(this, ['model', 'context', 'device']);
   }
 
   disconnectedCallback(): void {
     this.run?.abort();
+  }
+
+  /** The `device` attribute (checked where it is used: an unknown value is an E_INVALID_OPTION error). */
+  private device(): Device | null {
+    return this.getAttribute('device') as Device | null;
   }
 
   /** The `context` attribute as a token count, or undefined (the model's whole context). */
@@ -109,7 +114,7 @@ export class NextscaleChatElement extends HTMLElement {
     this.file.value = '';
     if (!f) return;
     try {
-      const { info } = await loadShared(resolveModel(this.getAttribute('model')));
+      const { info } = await loadShared(resolveModel(this.getAttribute('model')), undefined, undefined, this.device());
       if (!info.canSeeImages) return this.status(`The model "${info.name}" cannot read images.`, true);
       this.pending.push({ type: 'image', image: await imageFromFile(f, info.imageSize) });
       this.status(`${this.pending.length} image(s) attached.`);
@@ -142,7 +147,7 @@ export class NextscaleChatElement extends HTMLElement {
     const ab = this.bubble('assistant');
     const canvases = new Map<number, HTMLCanvasElement>();
     try {
-      const stream = chat(this.messages, { model: this.getAttribute('model') ?? undefined, signal: run.signal, maxNewTokens: 128, contextLength: this.contextLength() });
+      const stream = chat(this.messages, { model: this.getAttribute('model') ?? undefined, device: this.device() ?? undefined, signal: run.signal, maxNewTokens: 128, contextLength: this.contextLength() });
       for await (const e of stream) {
         if (e.type === 'context') {
           const note = document.createElement('small');

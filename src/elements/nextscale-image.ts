@@ -1,16 +1,16 @@
 /**
- * <nextscale-image prompt="…" (or class-label="…" for VAR) seed="…" model="…" cfg top-k top-p>: generates an image from its
+ * <nextscale-image prompt="…" (or class-label="…" for VAR) seed="…" model="…" device="auto|webgpu|wasm" cfg top-k top-p>: generates an image from its
  * attributes and streams every scale's preview into its canvas (shadow DOM). Events: `progress`
  * (model load), `scale` (each scale), `done` (final image), `error`. Changing an attribute
  * regenerates; removing the element cancels its work.
  */
 import { CancelledError } from '../api/errors';
-import type { LoadProgress, ScaleEvent } from '../api/types';
+import type { Device, LoadProgress, ScaleEvent } from '../api/types';
 import { drawRgba } from '../lib/canvas';
 import { loadShared, resolveModel } from '../lib/shared';
 import { numberAttr, warnUnknownAttributes } from './attributes';
 
-const ATTRS = ['prompt', 'class-label', 'seed', 'model', 'cfg', 'top-k', 'top-p'] as const;
+const ATTRS = ['prompt', 'class-label', 'seed', 'model', 'device', 'cfg', 'top-k', 'top-p'] as const;
 
 const STYLE = `
 :host { display: inline-block; width: 256px; font: 13px/1.4 system-ui, sans-serif; color: inherit; }
@@ -92,8 +92,8 @@ export class NextscaleImageElement extends HTMLElement {
         this.status(`Loading the model… ${Math.floor(p.percent)}%`);
         this.dispatchEvent(new CustomEvent('progress', { detail: p }));
       };
-      const { engine, info } = await loadShared(resolveModel(this.getAttribute('model')), onProgress, run.signal);
-      this.status(`Generating (${info.scales.length} scales)…`);
+      const { engine, info } = await loadShared(resolveModel(this.getAttribute('model')), onProgress, run.signal, this.getAttribute('device') as Device | null);
+      this.status(`Generating (${info.scales.length} scales) on ${info.device.backend === 'wasm' ? 'the CPU' : 'WebGPU'}…`);
       const onScale = (e: ScaleEvent) => {
         if (run.signal.aborted) return;
         if (e.preview) drawRgba(this.canvas, e.preview);

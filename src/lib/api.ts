@@ -3,7 +3,7 @@
  * model (an id resolved against the configured base URL, or a URL); without one the default model
  * is used. Results come as browser types (ImageBitmap, PNG Blob) and streams as async iterators.
  */
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, GenerateImageOptions, ImageResult, LoadProgress, ModelInfo, ScaleEvent } from '../api/types';
+import type { Device, CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, GenerateImageOptions, ImageResult, LoadProgress, ModelInfo, ScaleEvent } from '../api/types';
 import { EventStream } from './event-stream';
 import { toImageBitmap, toPngBlob } from './images';
 import { anyEngine, loadShared, resolveModel } from './shared';
@@ -11,11 +11,13 @@ import { anyEngine, loadShared, resolveModel } from './shared';
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Where it runs: 'auto' (default: the configured device), 'webgpu' or 'wasm'. */
+  device?: Device;
 }
 
 /** Load a model (once per page; later calls share it). `urlOrId`: a model id, a folder URL or path. */
 export async function loadModel(urlOrId?: string, opts: LoadOptions = {}): Promise<ModelInfo> {
-  return (await loadShared(resolveModel(urlOrId), opts.onProgress, opts.signal)).info;
+  return (await loadShared(resolveModel(urlOrId), opts.onProgress, opts.signal, opts.device)).info;
 }
 
 export interface GeneratedImage extends ImageResult {
@@ -31,11 +33,11 @@ export interface ImageGeneration extends AsyncIterable<ScaleEvent> {
   result: Promise<GeneratedImage>;
 }
 
-export function generateImage(opts: GenerateImageOptions & { model?: string }): ImageGeneration {
+export function generateImage(opts: GenerateImageOptions & { model?: string; device?: Device }): ImageGeneration {
   const events = new EventStream<ScaleEvent>();
-  const { model, ...rest } = opts;
+  const { model, device, ...rest } = opts;
   const result = (async () => {
-    const { engine } = await loadShared(resolveModel(model), undefined, opts.signal);
+    const { engine } = await loadShared(resolveModel(model), undefined, opts.signal, device);
     const r = await engine.generateImage(rest, events.push);
     const [bitmap, png] = await Promise.all([toImageBitmap(r.image), toPngBlob(r.image)]);
     return { ...r, bitmap, png };
@@ -52,11 +54,11 @@ export interface ChatStream extends AsyncIterable<ChatEvent> {
   reply: Promise<ChatReply>;
 }
 
-export function chat(messages: ChatMessage[], opts: ChatOptions & { model?: string } = {}): ChatStream {
+export function chat(messages: ChatMessage[], opts: ChatOptions & { model?: string; device?: Device } = {}): ChatStream {
   const events = new EventStream<ChatEvent>();
-  const { model, ...rest } = opts;
+  const { model, device, ...rest } = opts;
   const reply = (async () => {
-    const { engine } = await loadShared(resolveModel(model), undefined, opts.signal);
+    const { engine } = await loadShared(resolveModel(model), undefined, opts.signal, device);
     return engine.chat(messages, rest, events.push);
   })();
   reply.then(() => events.end(), (e) => events.end(e));

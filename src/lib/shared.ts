@@ -2,7 +2,8 @@
  * One engine per model for the whole page: every API call and element that names the same model
  * shares one worker, one GPU device and one copy of the weights, and the model is loaded once.
  */
-import type { Engine, LoadProgress, ModelInfo } from '../api/types';
+import type { Device, Engine, LoadProgress, ModelInfo } from '../api/types';
+import { checkDevice } from '../engine/device-choice';
 import { CancelledError } from '../api/errors';
 import { WorkerEngine } from '../worker/client';
 import { createEngineWorker } from '../worker/factory';
@@ -13,12 +14,17 @@ export interface NextscaleConfig {
   modelBaseUrl: string;
   /** The model used when none is named. Default "nextscale-tiny". */
   defaultModel: string;
+  /** Where models run unless a call or element says otherwise: 'auto' (default), 'webgpu' or 'wasm'. */
+  device: Device;
+  /** The folder with onnxruntime-web's ort-wasm-simd-threaded.{mjs,wasm} (default: beside the library's script). */
+  wasmPaths?: string;
 }
 
-const config: NextscaleConfig = { modelBaseUrl: DEFAULT_MODEL_BASE_URL, defaultModel: DEFAULT_MODEL };
+const config: NextscaleConfig = { modelBaseUrl: DEFAULT_MODEL_BASE_URL, defaultModel: DEFAULT_MODEL, device: 'auto' };
 
 /** Set the model base URL and default model (call before the first load). */
 export function configure(c: Partial<NextscaleConfig>): NextscaleConfig {
+  if (c.device !== undefined) checkDevice(c.device);
   Object.assign(config, Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)));
   return { ...config };
 }
@@ -39,18 +45,23 @@ interface Entry {
 
 const entries = new Map<string, Entry>();
 
-function entryFor(url: string): Entry {
-  let e = entries.get(url);
+/** One engine per model and device: the same model on 'auto' and on 'wasm' are two engines. */
+function entryFor(url: string, device: Device): Entry {
+  const key = `${device} ${url}`;
+  let e = entries.get(key);
   if (!e) {
-    e = { engine: new WorkerEngine({ worker: createEngineWorker(), createWorker: createEngineWorker }), listeners: new Set() };
-    entries.set(url, e);
+    e = { engine: new WorkerEngine({ worker: createEngineWorker(), createWorker: createEngineWorker, device, wasmPaths: config.wasmPaths }), listeners: new Set() };
+    entries.set(key, e);
   }
   return e;
 }
 
-/** The shared engine of `url` with its model loaded (once); progress goes to every waiting caller. */
-export async function loadShared(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<{ engine: Engine; info: ModelInfo }> {
-  const e = entryFor(url);
+/**
+ * The shared engine of `url` with its model loaded (once); progress goes to every waiting caller.
+ * `device`: where it runs (default: the configured device, 'auto').
+ */
+export async function loadShared(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal, device?: Device | null): Promise<{ engine: Engine; info: ModelInfo }> {
+  const e = entryFor(url, checkDevice(device ?? config.device));
   if (onProgress) e.listeners.add(onProgress);
   try {
     e.info ??= e.engine.loadModel(url, { onProgress: (p) => e.listeners.forEach((l) => l(p)) }).catch((err) => {
@@ -66,7 +77,7 @@ export async function loadShared(url: string, onProgress?: (p: LoadProgress) => 
 
 /** An engine for cache operations (the cache is per origin, so any engine of the page will do). */
 export function anyEngine(): Engine {
-  return entryFor(resolveModel()).engine;
+  return entryFor(resolveModel(), config.device).engine;
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

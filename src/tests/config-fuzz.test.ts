@@ -52,7 +52,8 @@ test('config fuzz: 4,000 mutations give ModelConfigError or a config whose invar
     const hows: string[] = [];
     for (let m = 1 + Math.floor(r() * 2); m > 0; m--) {
       const p = all[Math.floor(r() * all.length)];
-      const v = VALUES[Math.floor(r() * VALUES.length)];
+      // A fresh copy: assigning the shared {} or [] would let a later mutation write into VALUES itself.
+      const v = structuredClone(VALUES[Math.floor(r() * VALUES.length)]);
       let o = c;
       for (const k of p.slice(0, -1)) o = o?.[k];
       if (o && typeof o === 'object') {

@@ -4,9 +4,11 @@
  * and typed errors (rebuilt by class on this side), while every GPU dispatch stays off the main thread.
  */
 import { proxy, wrap, type Remote } from 'comlink';
-import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
+import type { Device, CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { CancelledError, WorkerCrashedError } from '../api/errors';
 import { installErrorTransfer } from './errors';
+import { checkDevice } from '../engine/device-choice';
+import { ortBaseUrl } from './ort-base';
 import { isCheckpointSource, resolveCheckpointUrl, resolveModelUrl } from '../store/model-url';
 import type { EngineHost } from './host';
 
@@ -19,6 +21,10 @@ export interface WorkerEngineOptions {
    * every call after a crash fails with that error.
    */
   createWorker?: () => Worker;
+  /** Where models run unless loadModel says otherwise (default 'auto'). */
+  device?: Device;
+  /** The URL of the folder with onnxruntime-web's ort-wasm-simd-threaded.{mjs,wasm} (default: beside this script). */
+  wasmPaths?: string;
 }
 
 export class WorkerEngine implements Engine {
@@ -33,6 +39,7 @@ export class WorkerEngine implements Engine {
   private lastLoad?: { target: string; opts: Omit<LoadModelOptions, 'signal' | 'onProgress'> };
 
   constructor(private readonly opts: WorkerEngineOptions) {
+    checkDevice(opts.device);
     installErrorTransfer();
     this.attach(opts.worker);
   }
@@ -40,6 +47,8 @@ export class WorkerEngine implements Engine {
   private attach(worker: Worker): void {
     this.worker = worker;
     this.remote = wrap<EngineHost>(worker);
+    // First message: where the CPU backend's .wasm files are (resolved here, on the page).
+    void this.remote.setup({ wasmPaths: this.opts.wasmPaths ?? ortBaseUrl() }).catch(() => {});
     // Comlink never settles calls to a dead worker; fail them with a typed error instead of hanging.
     worker.addEventListener('error', (ev) => {
       ev.preventDefault();
@@ -60,6 +69,7 @@ export class WorkerEngine implements Engine {
 
   async loadModel(urlOrId: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
     const { onProgress, signal, ...rest } = opts;
+    rest.device = checkDevice(rest.device ?? this.opts.device);
     // Resolved here, on the page: in the worker, relative paths would resolve against the worker's script.
     // A checkpoint (.pth) stays a file URL, and its VAE too; a folder or id resolves to a folder URL.
     const target = rest.files?.length ? urlOrId : isCheckpointSource(urlOrId) ? resolveCheckpointUrl(urlOrId) : resolveModelUrl(urlOrId);

@@ -4,6 +4,7 @@
  * cancels by id; images travel as transferred buffers instead of copies.
  */
 import { transfer, releaseProxy, type Remote } from 'comlink';
+import { configureWasmRuntime } from '../backends/wasm/runtime';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, LoadProgress, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 
 /** A main-thread callback; in the worker it is a Comlink proxy whose calls return promises. */
@@ -19,6 +20,11 @@ export class EngineHost {
   private readonly cancelledEarly = new Set<number>();
 
   constructor(private readonly engine: Engine) {}
+
+  /** Sent by the client before any other call: where onnxruntime's .wasm files are (a blob worker cannot resolve them itself). */
+  setup(o: { wasmPaths?: string }): void {
+    configureWasmRuntime({ wasmPaths: o.wasmPaths });
+  }
 
   async loadModel(urlOrId: string, opts: HostLoadOptions, requestId: number, onProgress?: RemoteCallback<LoadProgress>): Promise<ModelInfo> {
     return this.run(requestId, onProgress, (signal, fire) =>

@@ -7,8 +7,9 @@
  * ?context=<n> uses at most n tokens of its context (ChatOptions.contextLength).
  */
 import { createEngine } from '../../worker';
+import { deviceLabel, deviceLine } from '../../lib/device-line';
 import { ContextTooLongError, NextscaleError, WebGPUUnavailableError } from '../../api/errors';
-import type { ChatEvent, ChatMessage, ChatPart, ChatReply, Engine, ModelInfo, RgbaImage } from '../../api/types';
+import type { Device, ChatEvent, ChatMessage, ChatPart, ChatReply, Engine, ModelInfo, RgbaImage } from '../../api/types';
 import { drawRgba } from '../../lib/canvas';
 import { randomSeed } from '../format';
 import { archive, loadCurrent, newChat, saveCurrent, type StoredChat } from './history';
@@ -22,6 +23,8 @@ import { watchText } from '../../lib/text-check';
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
 const modelUrl = new URLSearchParams(location.search).get('model') || DEFAULT_MODEL;
 const contextParam = new URLSearchParams(location.search).get('context');
+/** ?device=auto|webgpu|wasm (default auto: WebGPU on a real GPU, else the CPU). */
+const device = (new URLSearchParams(location.search).get('device') || undefined) as Device | undefined;
 const MAX_PENDING_IMAGES = 2;
 /** Replies longer than this stop (stopReason max-tokens); the tiny model's replies are a dozen tokens. */
 const MAX_REPLY_TOKENS = 128;
@@ -66,6 +69,8 @@ const page = {
   /** The last save failed (the banner is up). */
   unsaved: false,
   events: [] as ChatEvent['type'][],
+  /** Replies finished (done, stopped or failed): a test waits for this to move, not for a state it may miss. */
+  replies: 0,
 };
 (globalThis as { nextscaleChat?: typeof page }).nextscaleChat = page;
 
@@ -227,6 +232,7 @@ async function reply(): Promise<void> {
     status('');
   } finally {
     running = undefined;
+    page.replies++;
     setState('ready');
   }
 }
@@ -295,8 +301,8 @@ async function start(): Promise<void> {
   setState('starting');
   chat = await loadCurrent();
   for (const m of chat.messages) list.add(m);
-  if (!('gpu' in navigator) || !navigator.gpu) return showNoWebGpu();
-  engine = await createEngine();
+  if (device === 'webgpu' && (!('gpu' in navigator) || !navigator.gpu)) return showNoWebGpu();
+  engine = await createEngine({ device });
   setState('loading');
   status(`Loading the model from ${modelUrl}…`);
   info = await engine.loadModel(modelUrl, {
@@ -306,14 +312,14 @@ async function start(): Promise<void> {
     },
   });
   page.info = info;
-  ui.modelName.textContent = `${info.name} · ${contextLength()} tokens of context${contextLength() < info.contextLength ? ` (of ${info.contextLength})` : ''}`;
+  ui.modelName.textContent = `${info.name} · ${contextLength()} tokens of context${contextLength() < info.contextLength ? ` (of ${info.contextLength})` : ''} · ${deviceLabel(info.device)}`;
   renderModelAbout(ui.modelAbout, info);
   refreshInputInfo();
   if (!info.canSeeImages) {
     ui.attach.disabled = true;
     ui.attach.title = `The model "${info.name}" cannot read images`;
   }
-  status('Ready.');
+  status(`Ready. ${deviceLine(info.device)}`);
   setState('ready');
 }
 

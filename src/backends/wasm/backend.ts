@@ -25,6 +25,9 @@ export class WasmBackend implements Backend<WasmWork, WasmOutput> {
   }
 
   async run<K extends string>(work: WasmWork, outputs: Readonly<Record<K, WasmOutput>>): Promise<Record<K, ArrayBuffer>> {
+    // onnxruntime's runs settle as microtasks, so a whole generation would never let the worker read a
+    // message: yield to the event loop once per step, so that a cancel (or Stop) lands between steps.
+    await yieldToEvents();
     for (const op of work.ops) await op();
     const out = {} as Record<K, ArrayBuffer>;
     for (const k of Object.keys(outputs) as K[]) {
@@ -33,4 +36,16 @@ export class WasmBackend implements Backend<WasmWork, WasmOutput> {
     }
     return out;
   }
+}
+
+/** One turn of the event loop (a macrotask, without setTimeout's 4 ms clamp). */
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(0);
+  });
 }

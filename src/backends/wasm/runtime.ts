@@ -30,8 +30,14 @@ export interface WasmRuntimeOptions {
 }
 
 let started: Promise<WasmRuntime> | null = null;
+let defaults: WasmRuntimeOptions = {};
 
-const isNode = () => typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
+/** Defaults for the runtime before it starts (the worker host sets where the .wasm files are). */
+export function configureWasmRuntime(o: WasmRuntimeOptions): void {
+  defaults = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
+}
+
+const isNode = () => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
 function cores(): number {
   const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
@@ -47,7 +53,7 @@ function threadChoice(requested?: number): { threads: number; why: string } {
 
 /** The process-wide runtime (ORT's environment is global: the first caller's options win). */
 export function wasmRuntime(o: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
-  started ??= start(o).catch((e) => {
+  started ??= start({ ...defaults, ...o }).catch((e) => {
     started = null;
     throw e;
   });
