@@ -1,4 +1,5 @@
-"""PyTorch reference timing for `npm run bench`: per-image generate() time on this CPU.
+"""PyTorch reference timing for `npm run bench`: per-image generate() time on this CPU, and the same
+with a preview decode after every scale but the last (the work nextscale does with previews on).
   /usr/bin/python3 tools/bench_torch.py MODEL_DIR PROMPT SEEDS(comma) WARMUP  -> JSON on stdout"""
 import json
 import os
@@ -16,11 +17,28 @@ runner, _ = load_runner(model_dir)
 with open(os.path.join(model_dir, "config.json")) as f:
     smp = json.load(f)["sampling"]
 gen = lambda seed: runner.generate(prompt, seed, smp["cfg"], smp["temperature"], smp["top_k"], smp["top_p"])  # noqa: E731
-for i in range(warmup):
-    gen(1000 + i)
-times = []
-for s in seeds:
-    t0 = time.perf_counter()
-    gen(s)
-    times.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__, "imagesMs": times}))
+
+
+def gen_with_previews(seed):
+    codes, _, img = gen(seed)
+    with torch.no_grad():
+        for k in range(1, len(codes)):  # the image after scales 0..k-1; the last one is the final decode
+            runner.decode(codes[:k])
+    return img
+
+
+def timed(fn):
+    for i in range(warmup):
+        fn(1000 + i)
+    out = []
+    for s in seeds:
+        t0 = time.perf_counter()
+        fn(s)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+times = timed(gen)
+with_previews = timed(gen_with_previews)
+print(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__, "imagesMs": times,
+                  "imagesWithPreviewsMs": with_previews}))

@@ -7,6 +7,11 @@ import { NextFlowImageSteps } from '../../src/models/nextflow/image-generator';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
 import { driveScales } from '../../src/engine/scale-driver';
 import type { ByteSource } from '../../src/models/weights';
+import { wasmRuntime } from '../../src/backends/wasm/runtime';
+import { loadOnWasm } from '../../src/backends/wasm/families';
+import { WasmBackend } from '../../src/backends/wasm/backend';
+import { imageSampling } from '../../src/engine/sampling-options';
+import { matmulModel } from './onnx-matmul';
 
 export interface EngineBenchImage {
   seed: number;
@@ -48,6 +53,56 @@ window.__nextscaleEngineBench = async ({ model: dir, prompt, seeds, warmup }) =>
   model.destroy();
   ctx.destroy();
   return out;
+};
+// The same images on the CPU backend (onnxruntime-web wasm EP, in the page's thread): the model loaded
+// by the engine's own loader, the same prompt, seeds, sampling defaults and previews.
+declare global {
+  interface Window {
+    __nextscaleWasmBench(o: { model: string; prompt: string; seeds: number[]; warmup: number }): Promise<{ threads: number; threadsWhy: string; loadMs: number; images: EngineBenchImage[] }>;
+  }
+}
+window.__nextscaleWasmBench = async ({ model: dir, prompt, seeds, warmup }) => {
+  const files = await loadModelFiles(`/${dir}/`, { storage: null });
+  const t0 = performance.now();
+  const rt = await wasmRuntime({ wasmPaths: '/node_modules/onnxruntime-web/dist/' });
+  const m = await loadOnWasm(rt, { config: files.config as Record<string, unknown>, json: (p) => files.files.get(p)?.json(), files: files.files });
+  const loadMs = performance.now() - t0;
+  const backend = new WasmBackend(rt);
+  const run = async (seed: number): Promise<EngineBenchImage> => {
+    const t1 = performance.now();
+    let firstPreviewMs = 0;
+    const scales: EngineBenchImage['scales'] = [];
+    const steps = m.imageSteps({ prompt, seed }, imageSampling({ seed }, m.sampling));
+    for await (const o of driveScales(backend, steps, { previews: true })) {
+      if (!firstPreviewMs) firstPreviewMs = performance.now() - t1;
+      scales.push({ scale: o.scale, grid: o.grid, forwardMs: o.forwardMs, previewMs: o.previewMs });
+    }
+    steps.release();
+    return { seed, totalMs: performance.now() - t1, firstPreviewMs, scales };
+  };
+  for (let i = 0; i < warmup; i++) await run(1000 + i);
+  const images: EngineBenchImage[] = [];
+  for (const s of seeds) images.push(await run(s));
+  m.destroy();
+  return { threads: rt.threads, threadsWhy: rt.threadsWhy, loadMs, images };
+};
+// The wasm EP's measured ceiling on this machine: one 1024³ f32 MatMul on the same runtime (threads, SIMD).
+declare global {
+  interface Window {
+    __nextscaleWasmCeiling(o: { n: number; reps: number }): Promise<{ gflops: number; threads: number }>;
+  }
+}
+window.__nextscaleWasmCeiling = async ({ n, reps }) => {
+  const rt = await wasmRuntime({ wasmPaths: '/node_modules/onnxruntime-web/dist/' });
+  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const session = await rt.session(matmulModel(n, n, n, b), 'the MatMul ceiling');
+  const A = new rt.ort.Tensor('float32', b.slice(), [n, n]);
+  await session.run({ A });
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await session.run({ A });
+  const ms = (performance.now() - t0) / reps;
+  await session.release();
+  return { gflops: (2 * n * n * n) / ms / 1e6, threads: rt.threads };
 };
 document.getElementById('log')!.textContent = 'ready';
 

@@ -1,7 +1,9 @@
 /**
  * `npm run bench:engine [seeds] [warmup]`: the whole default model (models/nextscale-tiny) in headless
- * Chromium (WebGPU; SwiftShader where there is no GPU), generator in the page's thread, against the
- * PyTorch reference (tools/bench_torch.py) on this CPU in the same run. Time to first preview,
+ * Chromium, generator in the page's thread, on WebGPU (SwiftShader where there is no GPU) and on the CPU
+ * backend (onnxruntime-web wasm EP, with its MatMul ceiling), against the PyTorch reference
+ * (tools/bench_torch.py, a preview decode per scale like nextscale's) on this CPU in the same run, and
+ * the demo page's time to ready (first load and reload from the cache) under ?device=auto and webgpu. Time to first preview,
  * per-scale forward+sampling and preview times, whole image, peak GPU memory (weights + pool peak),
  * and transformer GFLOP/s against the fma_peak roofline from docs/bench/kernels.json (written by
  * bench:kernels just before, in `npm run bench`). Writes docs/bench/engine.json and engine.svg.
@@ -42,7 +44,7 @@ function flopsPerScale(promptLen: number): number[] {
 
 // 1. PyTorch reference, before the browser so the two never share the CPU.
 console.log(`PyTorch reference (${cpus().length} threads): ${nSeeds} images after ${warmup} warm-up…`);
-const torch = JSON.parse(execFileSync('/usr/bin/python3', ['tools/bench_torch.py', MODEL, PROMPT, seeds.join(','), String(warmup)], { encoding: 'utf8' }).trim().split('\n').pop()!) as { threads: number; torch: string; imagesMs: number[] };
+const torch = JSON.parse(execFileSync('/usr/bin/python3', ['tools/bench_torch.py', MODEL, PROMPT, seeds.join(','), String(warmup)], { encoding: 'utf8' }).trim().split('\n').pop()!) as { threads: number; torch: string; imagesMs: number[]; imagesWithPreviewsMs: number[] };
 
 // ONNX export of the same transformer (full-sequence recompute per scale) and the inputs of one generation.
 console.log('Exporting the transformer to ONNX (.cache/bench/)…');
@@ -54,9 +56,14 @@ const ortSteps = JSON.parse(readFileSync('.cache/bench/inputs.json', 'utf8'));
 const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: PORT, strictPort: true, hmr: false, watch: { ignored: ['**/*'] } } });
 await server.listen();
 let res: Awaited<ReturnType<Window['__nextscaleEngineBench']>>;
+let wasm: Awaited<ReturnType<Window['__nextscaleWasmBench']>>;
 let ort: { stepMs: number[][] } = { stepMs: [] };
+const pageReady: { device: string; backend: string; firstMs: number; reloadMs: number }[] = [];
+let chromiumVersion = '';
+let wasmCeiling = { gflops: NaN, threads: 0 };
 try {
   const browser = await chromium.launch(chromiumLaunch);
+  chromiumVersion = browser.version();
   const page = await browser.newPage();
   page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
   await page.goto(`http://localhost:${PORT}/e2e/bench/engine.html`);
@@ -64,8 +71,32 @@ try {
   page.setDefaultTimeout(0);
   console.log(`nextscale in headless Chromium: ${nSeeds} images after ${warmup} warm-up…`);
   res = await page.evaluate((o) => window.__nextscaleEngineBench(o), { model: MODEL, prompt: PROMPT, seeds, warmup });
+  console.log(`nextscale CPU backend (onnxruntime-web wasm EP) in the same page: ${nSeeds} images after ${warmup} warm-up…`);
+  wasm = await page.evaluate((o) => window.__nextscaleWasmBench(o), { model: MODEL, prompt: PROMPT, seeds, warmup });
+  wasmCeiling = await page.evaluate(() => window.__nextscaleWasmCeiling({ n: 1024, reps: 5 }));
+  console.log(`wasm EP ceiling: MatMul 1024³ f32 at ${wasmCeiling.gflops.toFixed(1)} GFLOP/s (${wasmCeiling.threads} threads)`);
   console.log(`onnxruntime-web WebGPU EP: ${nSeeds} generations' transformer passes after 1 warm-up…`);
   ort = await page.evaluate((o) => window.__nextscaleOrtBench(o), { onnxB64, steps: ortSteps, reps: nSeeds });
+  // The demo page as a user meets it: navigation to 'ready' (download, graphs or shader compiles), then a
+  // reload with the weights in IndexedDB, under ?device=auto and ?device=webgpu.
+  for (const device of ['auto', 'webgpu']) {
+    const ctx = await browser.newContext();
+    const demo = await ctx.newPage();
+    const ready = async (go: () => Promise<unknown>) => {
+      const t0 = Date.now();
+      await go();
+      await demo.waitForFunction(() => ['ready', 'error', 'no-webgpu'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 300_000 });
+      const state = await demo.evaluate(() => document.body.dataset.state);
+      if (state !== 'ready') throw new Error(`the demo (?device=${device}) ended in state ${state}`);
+      return Date.now() - t0;
+    };
+    const firstMs = await ready(() => demo.goto(`http://localhost:${PORT}/?device=${device}`));
+    const reloadMs = await ready(() => demo.reload());
+    const backend = await demo.evaluate(() => (globalThis as unknown as { nextscaleDemo: { info: { device: { backend: string } } } }).nextscaleDemo.info.device.backend);
+    pageReady.push({ device, backend, firstMs, reloadMs });
+    console.log(`demo page ?device=${device} (${backend}): ready in ${firstMs} ms on first load, ${reloadMs} ms on a reload from the cache`);
+    await ctx.close();
+  }
   await browser.close();
 } finally {
   await server.close();
@@ -84,20 +115,42 @@ const perScale = Array.from({ length: S }, (_, i) => {
   return { scale: i, grid: imgs[0].scales[i].grid, ortMs, ortSeqLen: onnxInfo.lengths[i], forwardMs: fwd, previewMs: mean(imgs.map((m) => m.scales[i].previewMs)), transformerGflop: flops[i] / 1e9, gflops, rooflineFraction: roofline ? gflops / roofline : undefined };
 });
 const nsMs = mean(imgs.map((m) => m.totalMs));
-const ptMs = mean(torch.imagesMs);
+// The same work as nextscale's: a preview decode after every scale (PyTorch without them: pytorchNoPreviewsMs).
+const ptMs = mean(torch.imagesWithPreviewsMs);
 const fwdTotal = perScale.reduce((a, s) => a + s.forwardMs, 0);
 const ortTotal = perScale.reduce((a, s) => a + s.ortMs, 0);
-const flopsTotal = flops.reduce((a, b) => a + b, 0);
+const flopsTotal = () => flops.reduce((a, b) => a + b, 0);
+const wImgs = wasm!.images;
+const wasmMs = mean(wImgs.map((m) => m.totalMs));
+const wasmPerScale = Array.from({ length: S }, (_, i) => {
+  const fwd = mean(wImgs.map((m) => m.scales[i].forwardMs));
+  return { scale: i, forwardMs: fwd, previewMs: mean(wImgs.map((m) => m.scales[i].previewMs)), gflops: flops[i] / fwd / 1e6 };
+});
+const wasmFwd = wasmPerScale.reduce((a, s) => a + s.forwardMs, 0);
+const wasmSummary = {
+  threads: wasm!.threads,
+  threadsWhy: wasm!.threadsWhy,
+  loadMs: wasm!.loadMs,
+  firstPreviewMs: mean(wImgs.map((m) => m.firstPreviewMs)),
+  imageMs: wasmMs,
+  forwardTotalMs: wasmFwd,
+  transformerGflops: flopsTotal() / wasmFwd / 1e6,
+  ceilingGflops: wasmCeiling.gflops,
+  ceilingFraction: flopsTotal() / wasmFwd / 1e6 / wasmCeiling.gflops,
+  speedupVsWebgpu: mean(imgs.map((m) => m.totalMs)) / wasmMs,
+  ratioVsPytorch: wasmMs / mean(torch.imagesWithPreviewsMs),
+};
 const summary = {
   firstPreviewMs: mean(imgs.map((m) => m.firstPreviewMs)),
   imageMs: nsMs,
   forwardTotalMs: fwdTotal,
-  transformerGflops: flopsTotal / fwdTotal / 1e6,
+  transformerGflops: flopsTotal() / fwdTotal / 1e6,
   rooflineGflops: roofline,
   peakGpuBytes: res.weightsBytes + res.poolPeakBytes,
   weightsBytes: res.weightsBytes,
   poolPeakBytes: res.poolPeakBytes,
   pytorchImageMs: ptMs,
+  pytorchNoPreviewsMs: mean(torch.imagesMs),
   ratioVsPytorch: nsMs / ptMs,
   ortTransformerMs: ortTotal,
   ratioTransformerVsOrt: fwdTotal / ortTotal,
@@ -106,9 +159,12 @@ const summary = {
 console.log(`\nscale  grid  fwd+sample ms  preview ms  GFLOP/s  % roofline  ORT fwd ms (L)`);
 for (const s of perScale) console.log(`${String(s.scale).padStart(5)}  ${String(s.grid).padStart(4)}  ${f(s.forwardMs).padStart(13)}  ${f(s.previewMs).padStart(10)}  ${f(s.gflops, 3).padStart(7)}  ${(s.rooflineFraction === undefined ? '-' : (100 * s.rooflineFraction).toFixed(2)).padStart(10)}  ${f(s.ortMs).padStart(8)} (${s.ortSeqLen})`);
 console.log(`\nnextscale (Chromium WebGPU, in-thread): first preview ${f(summary.firstPreviewMs)} ms, image ${f(nsMs)} ms, peak GPU ${(summary.peakGpuBytes / 1e6).toFixed(2)} MB (weights ${(res.weightsBytes / 1e6).toFixed(2)} + pool ${(res.poolPeakBytes / 1e6).toFixed(2)})`);
-console.log(`PyTorch ${torch.torch} CPU (${torch.threads} threads): image ${f(ptMs)} ms  →  nextscale/PyTorch = ${f(summary.ratioVsPytorch, 2)}×`);
+console.log(`PyTorch ${torch.torch} CPU (${torch.threads} threads): image with previews ${f(ptMs)} ms (without ${f(mean(torch.imagesMs))})  →  nextscale/PyTorch = ${f(summary.ratioVsPytorch, 2)}×`);
 console.log(`transformer: ${f(summary.transformerGflops, 3)} GFLOP/s vs fma_peak ${f(roofline, 2)} GFLOP/s`);
 console.log(`onnxruntime-web WebGPU EP (recompute, full sequence per scale): transformer ${f(ortTotal)} ms  →  nextscale fwd+sampling / ORT = ${f(summary.ratioTransformerVsOrt, 2)}×`);
+console.log(`\nnextscale CPU backend (wasm, ${wasmSummary.threads} threads: ${wasmSummary.threadsWhy}): load ${f(wasmSummary.loadMs)} ms, first preview ${f(wasmSummary.firstPreviewMs)} ms, image ${f(wasmMs)} ms`);
+console.log(`  per scale fwd+sample ms: ${wasmPerScale.map((s) => f(s.forwardMs)).join(', ')}; preview ms: ${wasmPerScale.map((s) => f(s.previewMs)).join(', ')}`);
+console.log(`  wasm vs WebGPU (SwiftShader here): ${f(wasmSummary.speedupVsWebgpu, 1)}× faster; wasm/PyTorch = ${f(wasmSummary.ratioVsPytorch, 2)}×; transformer ${f(wasmSummary.transformerGflops, 2)} GFLOP/s = ${f(100 * wasmSummary.ceilingFraction, 1)} % of the wasm MatMul ceiling (${f(wasmCeiling.gflops, 1)})`);
 
 // Chart: per-scale stacked bars (forward+sampling, preview) for nextscale, PyTorch whole image as a line.
 const W = 600, Hh = 260, L = 50, B = 30, max = Math.max(...perScale.map((s) => Math.max(s.forwardMs + s.previewMs, s.ortMs || 0))) * 1.15;
@@ -131,8 +187,12 @@ ${bars.join('\n')}
 <rect x="${W - 200}" y="60" width="10" height="10" fill="#50a050"/><text x="${W - 186}" y="69" font-size="11">ORT WebGPU forward (recompute)</text>
 </svg>
 `;
-mkdirSync('docs/bench', { recursive: true });
-writeFileSync('docs/bench/engine.json', `${JSON.stringify({ date: new Date().toISOString(), model: MODEL, prompt: PROMPT, seeds, warmup, runtime: 'chromium headless, generator in-thread', adapter: res.adapter, summary, perScale, images: imgs, pytorch: torch, ort: { mode: 'full-sequence recompute per scale, opset 17, fp32, one static-shape graph per scale, logits read back', ...onnxInfo, stepMs: ort.stepMs } }, null, 2)}\n`);
-writeFileSync('docs/bench/engine.svg', svg);
-console.log('wrote docs/bench/engine.json, docs/bench/engine.svg');
+// Only a run with the default seeds and warm-up writes docs/bench/ (a shorter trial run goes to .cache/bench/).
+const outDir = process.argv.length > 2 ? '.cache/bench' : 'docs/bench';
+mkdirSync(outDir, { recursive: true });
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+const ortVersion = JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version as string;
+writeFileSync(`${outDir}/engine.json`, `${JSON.stringify({ date: new Date().toISOString(), commit, versions: { chromium: chromiumVersion, onnxruntimeWeb: ortVersion, torch: torch.torch }, model: MODEL, prompt: PROMPT, seeds, warmup, runtime: 'chromium headless, generator in-thread', adapter: res.adapter, summary, perScale, images: imgs, wasm: { summary: wasmSummary, perScale: wasmPerScale, images: wImgs }, pageReady, pytorch: torch, ort: { mode: 'full-sequence recompute per scale, opset 17, fp32, one static-shape graph per scale, logits read back', ...onnxInfo, stepMs: ort.stepMs } }, null, 2)}\n`);
+writeFileSync(`${outDir}/engine.svg`, svg);
+console.log(`wrote ${outDir}/engine.json, ${outDir}/engine.svg`);
 process.exit(0);
