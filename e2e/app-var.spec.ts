@@ -47,19 +47,25 @@ async function generateGolden(page: Page): Promise<number[][]> {
   return page.evaluate(() => (globalThis as unknown as { nextscaleDemo: { result: { codes: number[][] } } }).nextscaleDemo.result.codes);
 }
 
-test('a VAR model by URL: class picker, previews per scale, the reference codes', async ({ page }) => {
+// On both backends: 'auto' (the CPU backend on SwiftShader) and WebGPU pinned.
+for (const device of ['auto', 'webgpu'] as const) {
+test(`a VAR model by URL: class picker, previews per scale, the reference codes (device ${device})`, async ({ page }) => {
   test.setTimeout(300_000);
-  await page.goto('/');
+  await page.goto(device === 'auto' ? '/' : `/?device=${device}`);
   await waitState(page, ['ready']);
   await page.click('#model-picker summary');
   await page.fill('#model-url', `/e2e/goldens/var-tiny/${index.model}/`);
   await page.click('#model-load');
   await waitLoaded(page, 'var-tiny');
+  const ran = await page.evaluate(() => (globalThis as unknown as { nextscaleDemo: { info: { device: { backend: string; reason: string } } } }).nextscaleDemo.info.device);
+  test.info().annotations.push({ type: 'device', description: `${ran.backend}: ${ran.reason}` });
+  if (device === 'webgpu') expect(ran.backend).toBe('webgpu');
   expect(await generateGolden(page)).toEqual(golden.scales);
   // NEXTSCALE_SCREENSHOT=1 refreshes docs/screenshot-var.png; otherwise it goes to test-results/.
-  const shot = process.env.NEXTSCALE_SCREENSHOT ? join(REPO, 'docs', 'screenshot-var.png') : test.info().outputPath('screenshot-var.png');
+  const shot = process.env.NEXTSCALE_SCREENSHOT && device === 'auto' ? join(REPO, 'docs', 'screenshot-var.png') : test.info().outputPath('screenshot-var.png');
   await page.screenshot({ path: shot, fullPage: true });
 });
+}
 
 test('a VAR model from picked files is checked, cached in IndexedDB, and generates', async ({ page }) => {
   test.setTimeout(300_000);

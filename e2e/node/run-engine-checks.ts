@@ -5,7 +5,7 @@
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 import { createGpuContext } from '../../src/gpu/device';
 import { InThreadEngine } from '../../src/engine/engine';
-import { CancelledError, ContextTooLongError, DeviceLostError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError, WeightsFormatError } from '../../src/api/errors';
+import { CancelledError, ContextTooLongError, DeviceLostError, EmptyPromptError, ImageInputUnsupportedError, InvalidImageError, InvalidOptionError, ModelConfigError, ModelNotFoundError, PromptTooLongError, WasmOutOfMemoryError, WeightsFormatError } from '../../src/api/errors';
 import { runChat } from '../../src/engine/chat-driver';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
 import { nextflowOnGpu } from '../../src/models/nextflow/family';
@@ -14,7 +14,7 @@ import { loadModelFiles } from '../../src/store';
 import { NextFlowModel } from '../../src/models/nextflow/model';
 import type { ByteSource } from '../../src/models/weights';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
-import { wasmRuntime } from '../../src/backends/wasm/runtime';
+import { setWasmMemoryLimit, wasmRuntime } from '../../src/backends/wasm/runtime';
 import { loadOnWasm } from '../../src/backends/wasm/families';
 import type { ModelFiles } from '../../src/models/family';
 import { relabelTensor, stripTensors, withExtraTensor } from './strip-tensors';
@@ -147,10 +147,34 @@ const works = after.codes.length > 0 && after.image.data.length === after.image.
 console.log(`${works ? 'ok  ' : 'FAIL'} generates after the failures`);
 works ? passed++ : failed++;
 await engine.dispose();
+await tooLargeForWasm();
 if (onWasm) await wasmLoading();
 else await gpuOnly();
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
+
+/**
+ * A model over the CPU backend's memory ceiling (lowered here, 4 GiB in use): device 'wasm' gets
+ * WasmOutOfMemoryError naming the sizes; 'auto' on a software adapter runs it there instead, and says why.
+ */
+async function tooLargeForWasm(): Promise<void> {
+  setWasmMemoryLimit(1_000_000);
+  try {
+    const small = new InThreadEngine({ storage: 'memory', fetch: localDirFetch(modelDir), device: 'wasm' });
+    await check('wasm: a model over the memory ceiling is WasmOutOfMemoryError', WasmOutOfMemoryError, () => small.loadModel(LOCAL_BASE, { warmUp: false }));
+    await small.dispose();
+    if (onWasm) return;
+    const auto = new InThreadEngine({ gpu, storage: 'memory', fetch: localDirFetch(modelDir), device: 'auto' });
+    const info = await auto.loadModel(LOCAL_BASE, { warmUp: false });
+    const r = await auto.generateImage({ prompt: 'red apple', seed: 3, previews: false });
+    const ok = info.device.backend === 'webgpu' && /too large for the CPU backend/.test(info.device.reason) && r.codes.length > 0;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} auto on a software adapter runs a model too large for wasm on WebGPU (${info.device.backend}: ${info.device.reason})`);
+    ok ? passed++ : failed++;
+    await auto.dispose();
+  } finally {
+    setWasmMemoryLimit();
+  }
+}
 
 /** Strict loading on the CPU backend: the same corruptions the WebGPU loader refuses. */
 async function wasmLoading(): Promise<void> {

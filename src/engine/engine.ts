@@ -19,7 +19,7 @@ import { familyOf } from '../models/registry';
 import type { LoadedModel, ModelFiles } from '../models/family';
 import type { CachedModel, ChatEvent, ChatMessage, ChatOptions, ChatReply, Device, DeviceInfo, Engine, GenerateImageOptions, ImageResult, LoadModelOptions, MemoryInfo, ModelInfo, ScaleEvent, TextCheck } from '../api/types';
 import { checkDevice, chooseDevice } from './device-choice';
-import { CancelledError, DeviceLostError, NextscaleError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, WebGPUUnavailableError, throwIfAborted } from '../api/errors';
+import { CancelledError, DeviceLostError, NextscaleError, GpuOutOfMemoryError, ModelConfigError, UnsupportedTaskError, WasmOutOfMemoryError, WebGPUUnavailableError, throwIfAborted } from '../api/errors';
 import { driveScales } from './scale-driver';
 import { endChatSession, runChat, type ChatSession } from './chat-driver';
 import { imageSampling } from './sampling-options';
@@ -161,14 +161,22 @@ export class InThreadEngine implements Engine {
     this.active = null;
     const modelFiles: ModelFiles = { config, json: (path) => files.files.get(path)?.json(), files: files.files };
     const progress = (phase: 'graphs' | 'warmup' | 'ready') => o.onProgress?.({ phase, loadedBytes: files.downloadedBytes, totalBytes: files.downloadedBytes, percent: 100, fromCache: files.fromCache });
-    let active: Active;
+    let active: Active | undefined;
+    let reason = choice.reason;
     if (choice.backend === 'wasm') {
       progress('graphs');
       const rt = await wasmRuntime(this.opts.wasm);
-      const model = await loadOnWasm(rt, modelFiles);
-      const threadsNote = rt.threads === 1 && /isolated/.test(rt.threadsWhy) ? rt.threadsWhy : undefined;
-      active = { model: model as LoadedModel<unknown, unknown>, backend: new WasmBackend(rt) as Backend<unknown, unknown>, device: { backend: 'wasm', requested, reason: choice.reason, threads: rt.threads, ...(threadsNote ? { threadsNote } : {}) } };
-    } else {
+      try {
+        const model = await loadOnWasm(rt, modelFiles);
+        const threadsNote = rt.threads === 1 && /isolated/.test(rt.threadsWhy) ? rt.threadsWhy : undefined;
+        active = { model: model as LoadedModel<unknown, unknown>, backend: new WasmBackend(rt) as Backend<unknown, unknown>, device: { backend: 'wasm', requested, reason, threads: rt.threads, ...(threadsNote ? { threadsNote } : {}) } };
+      } catch (e) {
+        // 'auto' on a software adapter: a model wasm32 cannot hold still runs there, slowly but whole.
+        if (!(requested === 'auto' && choice.adapter && e instanceof WasmOutOfMemoryError)) throw e;
+        reason = `the model is too large for the CPU backend (wasm32 addresses 4 GiB), so the software GPU adapter (${choice.adapter})`;
+      }
+    }
+    if (!active) {
       this.lostError = null; // loading asks for a working device: a new one after a loss
       const backend = await this.gpu();
       const ctx = backend.ctx;
@@ -187,7 +195,7 @@ export class InThreadEngine implements Engine {
       }
       if (!model) throw loadError;
       const a = ctx.adapterInfo;
-      active = { model: model as LoadedModel<unknown, unknown>, backend: backend as Backend<unknown, unknown>, device: { backend: 'webgpu', requested, reason: choice.reason, adapter: choice.adapter ?? ([a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter') } };
+      active = { model: model as LoadedModel<unknown, unknown>, backend: backend as Backend<unknown, unknown>, device: { backend: 'webgpu', requested, reason, adapter: choice.adapter ?? ([a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter') } };
       if (model.warmUpSteps && (o.warmUp ?? true)) {
         progress('warmup');
         // One small generation with the model's own sampling settings, so every pipeline it uses is compiled.

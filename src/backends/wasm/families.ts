@@ -8,10 +8,11 @@ import type { LoadedModel, ModelFiles } from '../../models/family';
 import type { WasmOutput, WasmWork } from './backend';
 import type { WasmRuntime } from './runtime';
 import { loadNextFlowWasm } from './nextflow/steps';
+import { loadVarWasm } from './var/steps';
 
 type WasmLoader = (rt: WasmRuntime, files: ModelFiles) => Promise<LoadedModel<WasmWork, WasmOutput>>;
 
-const WASM_FAMILIES: Readonly<Record<string, WasmLoader>> = { nextflow: loadNextFlowWasm };
+const WASM_FAMILIES: Readonly<Record<string, WasmLoader>> = { nextflow: loadNextFlowWasm, var: loadVarWasm };
 
 export function hasWasmFamily(family: unknown): boolean {
   return typeof family === 'string' && Object.hasOwn(WASM_FAMILIES, family);

@@ -29,6 +29,21 @@ export interface WasmRuntimeOptions {
   threads?: number;
 }
 
+let memoryLimit = WASM_MEMORY_LIMIT;
+
+/**
+ * Refuse a model whose graphs would not fit: onnxruntime holds the graph's bytes and its own copy of
+ * the initializers at once, so about twice the weights as f32. `setWasmMemoryLimit` lowers the
+ * ceiling (a host that wants to keep memory for itself; tests).
+ */
+export function assertWasmFits(what: string, f32Bytes: number): void {
+  if (2 * f32Bytes > memoryLimit) throw new WasmOutOfMemoryError(what, 2 * f32Bytes, memoryLimit);
+}
+
+export function setWasmMemoryLimit(bytes = WASM_MEMORY_LIMIT): void {
+  memoryLimit = Math.min(bytes, WASM_MEMORY_LIMIT);
+}
+
 let started: Promise<WasmRuntime> | null = null;
 let defaults: WasmRuntimeOptions = {};
 

@@ -7,25 +7,34 @@ import type { ByteSource } from '../weights';
 import { VarModel } from './model';
 import { VarImageSteps } from './generator';
 import { formatCount } from '../format-count';
+import type { VarConfig } from './config';
+
+/** What the engine shows of a VAR model (ModelInfo's family part), on any backend. */
+export function varInfo(c: VarConfig, parameters: number): LoadedModel['info'] {
+  return {
+    name: c.name, family: 'var', imageSize: c.imageSize, scales: c.scales, conditioning: 'class',
+    canCaption: false, canSeeImages: false, contextLength: 0, sampling: c.sampling, classNames: c.classNames ?? undefined,
+    maxPromptTokens: 0, parameters,
+    description: `${c.name}: a VAR class-conditional image model, ${formatCount(parameters)} parameters, ${c.imageSize}×${c.imageSize} images, ${c.arch.numClasses} classes`,
+  };
+}
+
+/** The request's class label, or InvalidOptionError (VAR models are class-conditional). */
+export function varClassLabel(c: VarConfig, opts: GenerateImageOptions): number {
+  const n = c.arch.numClasses;
+  const label = opts.classLabel;
+  if (label === undefined || !Number.isInteger(label) || label < 0 || label >= n) throw new InvalidOptionError('classLabel', label, `an integer class in [0, ${n}) (VAR models are class-conditional)`);
+  return label;
+}
 
 /** A loaded VAR model as the engine sees it. */
 export function varLoaded(ctx: GpuContext, m: VarModel): LoadedModel {
   const c = m.config;
   return {
-    info: {
-      name: c.name, family: 'var', imageSize: c.imageSize, scales: c.scales, conditioning: 'class',
-      canCaption: false, canSeeImages: false, contextLength: 0, sampling: c.sampling, classNames: c.classNames ?? undefined,
-      maxPromptTokens: 0, parameters: m.weights.parameters,
-      description: `${c.name}: a VAR class-conditional image model, ${formatCount(m.weights.parameters)} parameters, ${c.imageSize}×${c.imageSize} images, ${c.arch.numClasses} classes`,
-    },
+    info: varInfo(c, m.weights.parameters),
     sampling: c.sampling,
     gpuBytes: m.gpuBytes,
-    imageSteps(opts: GenerateImageOptions, smp: ImageSampling) {
-      const n = c.arch.numClasses;
-      const label = opts.classLabel;
-      if (label === undefined || !Number.isInteger(label) || label < 0 || label >= n) throw new InvalidOptionError('classLabel', label, `an integer class in [0, ${n}) (VAR models are class-conditional)`);
-      return new VarImageSteps(ctx, m, label, smp);
-    },
+    imageSteps: (opts: GenerateImageOptions, smp: ImageSampling) => new VarImageSteps(ctx, m, varClassLabel(c, opts), smp),
     destroy: () => m.destroy(),
   };
 }

@@ -5,14 +5,15 @@
  * the VQ encoder — plus the codebook for the TypeScript glue.
  */
 import type * as Ort from 'onnxruntime-web';
-import { ModelConfigError, NextscaleError, WasmOutOfMemoryError } from '../../../api/errors';
+import { ModelConfigError } from '../../../api/errors';
+import { sessionMaker } from '../sessions';
 import { CpuWeights } from '../../../models/cpu-weights';
 import { weightFiles } from '../../../models/weights';
 import type { ModelFiles } from '../../../models/family';
 import { nextflowSources } from '../../../models/nextflow/family';
 import { parseNextFlowConfig, type NextFlowConfig } from '../../../models/nextflow/config';
 import { loadTextTokenizer, type TextTokenizer } from '../../../tokenizer/text-tokenizer';
-import { WASM_MEMORY_LIMIT, type OrtModule, type WasmRuntime } from '../runtime';
+import { assertWasmFits, type OrtModule, type WasmRuntime } from '../runtime';
 import { codebookNorms } from '../cpu-ops';
 import { buildNextFlowStepGraph } from './step-graph';
 import { buildVqDecoderGraph } from './vq-decoder-graph';
@@ -40,7 +41,7 @@ export class WasmNextFlowModel {
     const tokenizer = loadTextTokenizer(src.tokenizer);
     const w = new CpuWeights(weightFiles(config.files.weights, src.weights));
     // The graphs hold every weight as f32, and onnxruntime copies them once more while it loads.
-    if (2 * w.f32Bytes > WASM_MEMORY_LIMIT) throw new WasmOutOfMemoryError(`The model "${config.name}"`, 2 * w.f32Bytes, WASM_MEMORY_LIMIT);
+    assertWasmFits(`The model "${config.name}"`, w.f32Bytes);
     const { arch: a, vocab: v, vq } = config;
     for (const [name, shape] of [
       ['lm.embed_tokens.weight', [v.size, a.dim]], ['lm.head.weight', [v.size, a.dim]], ['lm.img_in.weight', [a.dim, vq.codeDim]],
@@ -59,18 +60,7 @@ export class WasmNextFlowModel {
       encoder: w.has('vq.encoder.conv_in.weight') ? buildVqEncoderGraph(vq, read) : undefined,
     };
     w.assertAllUsed();
-    const sessions: Ort.InferenceSession[] = [];
-    const session = async (g: Uint8Array, what: string) => {
-      try {
-        const s = await rt.session(g, `${config.name}'s ${what}`);
-        sessions.push(s);
-        return s;
-      } catch (e) {
-        await Promise.all(sessions.map((s) => s.release()));
-        if (e instanceof NextscaleError) throw e;
-        throw new ModelConfigError(`the weights do not form a valid ${what}: ${String((e as Error)?.message ?? e).slice(0, 300)}`);
-      }
-    };
+    const session = sessionMaker(rt, config.name);
     const step = await session(graphs.step, 'decoder step');
     const decoder = await session(graphs.decoder, 'VQ decoder');
     const encoder = graphs.encoder ? await session(graphs.encoder, 'VQ encoder') : undefined;
