@@ -1,9 +1,42 @@
 #!/usr/bin/env node
-// The `nextscale` command: runs src/cli/main.ts through tsx (a devDependency), after making sure
-// the generated shader bundle (src/gpu/shaders.gen.ts) is current.
-import { register } from 'tsx/esm/api';
+// The `nextscale` command. It runs the bundled CLI (dist/cli/nextscale.mjs: no TypeScript compiled at
+// start-up) and rebuilds that bundle first when a file of src/ or shaders/ is newer than it (a source
+// checkout after an edit: about half a second, once). Where it cannot be built it runs the sources
+// through tsx.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-await import('../tools/gen-shaders.mjs');
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = join(root, 'dist/cli/nextscale.mjs');
+
+/** Newest modification time under `dir` (0 when it is missing); tests are not part of the CLI. */
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'tests' || e.name.endsWith('.gen.ts')) continue;
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const fresh = () => existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(newest(join(root, 'src')), newest(join(root, 'shaders')));
+
+let main;
+try {
+  if (!fresh()) {
+    await import('../tools/gen-shaders.mjs');
+    const { buildCli } = await import('../tools/build-cli.mjs');
+    await buildCli(root);
+  }
+  ({ main } = await import(pathToFileURL(bundle).href));
+} catch {
+  // No esbuild or a read-only install without the bundle: the sources through tsx.
+  const { register } = await import('tsx/esm/api');
+  await import('../tools/gen-shaders.mjs').catch(() => undefined);
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exit(await main(process.argv.slice(2)));

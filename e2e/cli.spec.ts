@@ -40,7 +40,9 @@ test('cli: --help, usage errors, a missing model folder', async () => {
   rmSync(dir, { recursive: true });
 });
 
-test('cli: reproduces the golden codes, image and previews', async () => {
+// Both backends reproduce the goldens, so --device wasm and --device webgpu give the same codes.
+for (const device of ['wasm', 'webgpu'] as const) {
+test(`cli: reproduces the golden codes, image and previews (--device ${device})`, async () => {
   test.setTimeout(600_000);
   requireModel();
   const cases = goldenCases();
@@ -51,7 +53,7 @@ test('cli: reproduces the golden codes, image and previews', async () => {
     const previews = join(dir, `${c.name}-previews`);
     const s = c.sampling;
     const args = ['generate', '--prompt', c.prompt, '--seed', String(c.seed), '--cfg', String(s.cfg), '--top-k', String(s.top_k), '--top-p', String(s.top_p)];
-    args.push('--temperature', String(s.temperature), '--out', out, '--tokens', tokens, '--previews', previews);
+    args.push('--temperature', String(s.temperature), '--out', out, '--tokens', tokens, '--previews', previews, '--device', device);
     if (MODEL_DIR !== DEFAULT_MODEL_DIR) args.push('--model', MODEL_DIR); // without --model: the bundled one
     const r = await cli(args);
     expect(r.code, r.stderr).toBe(0);
@@ -62,9 +64,11 @@ test('cli: reproduces the golden codes, image and previews', async () => {
     for (let i = 0; i < c.scales.length; i++) expect(existsSync(join(previews, `scale-${i}.png`)), `scale-${i}.png`).toBe(true);
     expect(existsSync(join(previews, `scale-${c.scales.length}.png`))).toBe(false);
     expect(r.stderr).toMatch(new RegExp(`scale ${c.scales.length}/${c.scales.length}`));
+    expect(r.stderr).toContain(`device: ${device}`);
   }
   rmSync(dir, { recursive: true });
 });
+}
 
 test('cli: caption prints the golden reply to "what is in this image ?" and refuses a non-image', async () => {
   test.setTimeout(300_000);
