@@ -36,3 +36,17 @@ export function f16BitsToF32(h: number): number {
   if (exp === 0x1f) return mant ? NaN : sign * Infinity;
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
+
+let table: Float32Array | null = null;
+
+/** Every f16 bit pattern as f32 (256 KiB, made on first use): a lookup per value instead of a conversion. */
+export function f16ArrayToF32(bits: Uint16Array): Float32Array {
+  if (!table) {
+    table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) table[h] = f16BitsToF32(h);
+  }
+  const t = table;
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]];
+  return out;
+}

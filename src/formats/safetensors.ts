@@ -4,7 +4,7 @@
  * Offsets are relative to the end of the header. Bad files raise WeightsFormatError.
  */
 import { WeightsFormatError } from '../api/errors';
-import { f16BitsToF32 } from './f16';
+import { f16ArrayToF32 } from './f16';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I8' | 'U8' | 'I32' | 'U32' | 'I64';
 
@@ -140,8 +140,7 @@ export function tensorToF32(data: Uint8Array, t: TensorInfo): Float32Array {
     case 'F32':
       return new Float32Array(bytes.buffer);
     case 'F16': {
-      const u = new Uint16Array(bytes.buffer);
-      return Float32Array.from(u, f16BitsToF32);
+      return f16ArrayToF32(new Uint16Array(bytes.buffer));
     }
     case 'BF16': {
       const u = new Uint16Array(bytes.buffer);

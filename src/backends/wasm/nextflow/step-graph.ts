@@ -11,17 +11,11 @@
  * Weights are initializers (f32, linear layers pre-transposed to [in, out]), read from the model's tensors.
  */
 import { GraphBuilder, OnnxType } from '../../../formats/onnx';
+import { transposed } from '../transpose';
 import type { NextFlowArch } from '../../../models/nextflow/config';
 
 /** A weight by its safetensors name, as f32 values in the file's (PyTorch) layout. */
 export type WeightReader = (name: string) => { shape: readonly number[]; values: Float32Array };
-
-function transposed(w: { shape: readonly number[]; values: Float32Array }): Float32Array {
-  const [rows, cols] = w.shape;
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.values[r * cols + c];
-  return out;
-}
 
 export function buildNextFlowStepGraph(a: NextFlowArch, vocabSize: number, codeDim: number, weight: WeightReader, prefix = 'lm.'): Uint8Array {
   const g = new GraphBuilder('nextflow_step');

@@ -13,17 +13,11 @@
  * Step outputs: logits f32 [B,T,V]; present_key_<l>, present_value_<l> f32 [B,H,P+T,hd].
  */
 import { GraphBuilder, OnnxType } from '../../../formats/onnx';
+import { transposed } from '../transpose';
 import type { VarArch } from '../../../models/var/config';
 import type { WeightReader } from '../nextflow/step-graph';
 
 const F = OnnxType.FLOAT;
-
-function transposed(w: { shape: readonly number[]; values: Float32Array }): Float32Array {
-  const [rows, cols] = w.shape;
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w.values[r * cols + c];
-  return out;
-}
 
 /** x·Wᵀ + b for a PyTorch Linear named `name` (weight [out, in]); `bias` overrides the bias tensor's name. */
 function linear(g: GraphBuilder, weight: WeightReader, x: string, name: string, bias = `${name}.bias`): string {
