@@ -15,9 +15,10 @@
  */
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromiumLaunch } from '../../playwright.config';
 import type { BenchResult } from './bench';
+import { execFileSync } from 'node:child_process';
 
 const PORT = Number(process.env.NEXTSCALE_BENCH_PORT ?? 5198);
 const filter = process.argv[2];
@@ -44,6 +45,7 @@ try {
   await page.waitForFunction(() => typeof window.__nextscaleBench === 'function', undefined, { timeout: 120_000 });
   page.setDefaultTimeout(0);
   const { adapter, results } = await page.evaluate((f) => window.__nextscaleBench(f), filter);
+  const chromiumVersion = browser.version();
   await browser.close();
 
   const peak = Math.max(0, ...results.filter((r) => r.role === 'roofline' && Number.isFinite(r.gflops)).map((r) => r.gflops));
@@ -68,10 +70,14 @@ try {
   for (const r of rows.filter((r) => r.error)) console.log(`ERROR ${r.name} ${r.group}: ${r.error}`);
   console.log(`\nALU roofline (fma_peak, this run): ${fmt(peak, 2)} GFLOP/s. Times are the best of the timed batches; medians are in the JSON.`);
 
-  mkdirSync('docs/bench', { recursive: true });
-  const json = { date: new Date().toISOString(), browser: 'chromium (headless)', adapter, rooflineGflops: peak, results: rows };
-  writeFileSync('docs/bench/kernels.json', `${JSON.stringify(json, null, 2)}\n`);
-  console.log('wrote docs/bench/kernels.json');
+  // A filtered run (a kernel name given) goes to .cache/bench/, never over the full results.
+  const outDir = filter ? '.cache/bench' : 'docs/bench';
+  mkdirSync(outDir, { recursive: true });
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  const ortVersion = JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version as string;
+  const json = { date: new Date().toISOString(), commit, versions: { chromium: chromiumVersion, onnxruntimeWeb: ortVersion }, browser: 'chromium (headless)', adapter, filter: filter ?? null, rooflineGflops: peak, results: rows };
+  writeFileSync(`${outDir}/kernels.json`, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`wrote ${outDir}/kernels.json`);
   await server.close();
   process.exit(rows.some((r) => r.error) ? 1 : 0);
 } catch (e) {

@@ -27,6 +27,7 @@ import type { VarConfig } from '../../src/models/var/config';
 import { wasmRuntime } from '../../src/backends/wasm/runtime';
 import { loadOnWasm } from '../../src/backends/wasm/families';
 import { WasmBackend } from '../../src/backends/wasm/backend';
+import { matmulModel } from './onnx-matmul';
 
 const depth = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 16);
 // --only wasm,webgpu,pytorch picks peers (a filtered run); the default runs all three.
@@ -81,10 +82,22 @@ async function timeImage<W, O>(name: string, backend: Backend<W, O>, steps: Imag
 const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(modelDir), storage: null });
 const runs: BackendRun[] = [];
 let adapter: unknown;
+let wasmCeilingGflops: number | undefined;
 let c: VarConfig | undefined;
 if (devices.includes('wasm')) {
   const t = performance.now();
   const rt = await wasmRuntime({ threads: cpus().length });
+  // The wasm EP's ceiling on this machine: a 1024³ f32 MatMul on the same runtime.
+  const n = 1024;
+  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const mm = await rt.session(matmulModel(n, n, n, b), 'the MatMul ceiling');
+  const A = new rt.ort.Tensor('float32', b.slice(), [n, n]);
+  await mm.run({ A });
+  const t1 = performance.now();
+  for (let i = 0; i < 5; i++) await mm.run({ A });
+  wasmCeilingGflops = (2 * n ** 3) / ((performance.now() - t1) / 5) / 1e6;
+  await mm.release();
+  console.log(`wasm (${rt.threads} threads): MatMul 1024³ at ${wasmCeilingGflops.toFixed(1)} GFLOP/s`);
   const m = await loadOnWasm(rt, { config: files.config as Record<string, unknown>, json: (p) => files.files.get(p)?.json(), files: files.files });
   const loadS = (performance.now() - t) / 1000;
   console.log(`wasm (${rt.threads} threads): ${m.info.name} loaded (graphs built, sessions made) in ${loadS.toFixed(1)} s`);
@@ -134,7 +147,7 @@ const summary = {
   depth,
   imageSize: c?.imageSize ?? 256,
   timings,
-  runs: runs.map((r) => ({ ...r, codes: undefined, gflops: gflops(r), rooflineGflops: r.backend === 'webgpu' ? roofline : undefined })),
+  runs: runs.map((r) => ({ ...r, codes: undefined, gflops: gflops(r), rooflineGflops: r.backend === 'webgpu' ? roofline : wasmCeilingGflops })),
   codesDifferWasmVsWebgpu: codesDiffer,
   peer,
   ratios: {
@@ -151,7 +164,8 @@ writeFileSync(out, JSON.stringify(summary, null, 1) + '\n');
 console.log('');
 for (const r of runs) {
   const gf = gflops(r);
-  console.log(`${r.backend}: image ${(r.imageMs / 1000).toFixed(1)} s = transformer ${(r.transformerMs / 1000).toFixed(1)} s (${gf.transformer?.toFixed(2) ?? '-'} GFLOP/s) + VAE decode ${(r.vaeDecodeMs / 1000).toFixed(1)} s (${gf.vaeDecoder.toFixed(2)} GFLOP/s); load ${r.loadS.toFixed(1)} s`);
+  const ceiling = r.backend === 'webgpu' ? roofline : wasmCeilingGflops;
+  console.log(`${r.backend}: image ${(r.imageMs / 1000).toFixed(1)} s = transformer ${(r.transformerMs / 1000).toFixed(1)} s (${gf.transformer?.toFixed(2) ?? '-'} GFLOP/s) + VAE decode ${(r.vaeDecodeMs / 1000).toFixed(1)} s (${gf.vaeDecoder.toFixed(2)} GFLOP/s) against a ceiling of ${ceiling?.toFixed(1) ?? '-'} GFLOP/s; load ${r.loadS.toFixed(1)} s`);
 }
 if (peer) console.log(`PyTorch CPU (${peer.threads} threads): image ${peer.image_s.toFixed(1)} s`);
 if (summary.ratios.webgpuOverWasmImage) console.log(`wasm is ${summary.ratios.webgpuOverWasmImage.toFixed(1)}× faster than WebGPU here; codes that differ: ${codesDiffer}`);
