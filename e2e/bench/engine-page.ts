@@ -7,7 +7,7 @@ import { NextFlowImageSteps } from '../../src/models/nextflow/image-generator';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend';
 import { driveScales } from '../../src/engine/scale-driver';
 import type { ByteSource } from '../../src/models/weights';
-import { wasmRuntime } from '../../src/backends/wasm/runtime';
+import { wasmRuntime, type WasmRuntime } from '../../src/backends/wasm/runtime';
 import { loadOnWasm } from '../../src/backends/wasm/families';
 import { WasmBackend } from '../../src/backends/wasm/backend';
 import { imageSampling } from '../../src/engine/sampling-options';
@@ -58,13 +58,15 @@ window.__nextscaleEngineBench = async ({ model: dir, prompt, seeds, warmup }) =>
 // by the engine's own loader, the same prompt, seeds, sampling defaults and previews.
 declare global {
   interface Window {
-    __nextscaleWasmBench(o: { model: string; prompt: string; seeds: number[]; warmup: number }): Promise<{ threads: number; threadsWhy: string; loadMs: number; images: EngineBenchImage[] }>;
+    __nextscaleWasmBench(o: { model: string; prompt: string; seeds: number[]; warmup: number; ep?: 'wasm' | 'webgpu' }): Promise<{ threads: number; threadsWhy: string; loadMs: number; images: EngineBenchImage[] }>;
   }
 }
-window.__nextscaleWasmBench = async ({ model: dir, prompt, seeds, warmup }) => {
+window.__nextscaleWasmBench = async ({ model: dir, prompt, seeds, warmup, ep }) => {
   const files = await loadModelFiles(`/${dir}/`, { storage: null });
   const t0 = performance.now();
-  const rt = await wasmRuntime({ wasmPaths: '/node_modules/onnxruntime-web/dist/' });
+  // ep 'webgpu': the same graphs (the KV-cached step, the VQ decoder) and glue on onnxruntime-web's WebGPU EP,
+  // each step's outputs (logits, the KV cache) read back to the CPU as the CPU backend's sequence expects.
+  const rt = ep === 'webgpu' ? await ortWebgpuRuntime() : await wasmRuntime({ wasmPaths: '/node_modules/onnxruntime-web/dist/' });
   const m = await loadOnWasm(rt, { config: files.config as Record<string, unknown>, json: (p) => files.files.get(p)?.json(), files: files.files });
   const loadMs = performance.now() - t0;
   const backend = new WasmBackend(rt);
@@ -86,6 +88,18 @@ window.__nextscaleWasmBench = async ({ model: dir, prompt, seeds, warmup }) => {
   m.destroy();
   return { threads: rt.threads, threadsWhy: rt.threadsWhy, loadMs, images };
 };
+/** A runtime whose sessions run on onnxruntime-web's WebGPU EP (its own build, loaded from node_modules). */
+async function ortWebgpuRuntime(): Promise<WasmRuntime> {
+  const { loadOrt } = await import('./onnx-matmul');
+  const ort = await loadOrt();
+  return {
+    ort: ort as WasmRuntime['ort'],
+    threads: 0,
+    threadsWhy: 'onnxruntime-web WebGPU EP',
+    session: (graph: Uint8Array) => ort.InferenceSession.create(graph, { executionProviders: ['webgpu'] }) as ReturnType<WasmRuntime['session']>,
+  };
+}
+
 // The wasm EP's measured ceiling on this machine: one 1024³ f32 MatMul on the same runtime (threads, SIMD).
 declare global {
   interface Window {

@@ -57,6 +57,7 @@ const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'war
 await server.listen();
 let res: Awaited<ReturnType<Window['__nextscaleEngineBench']>>;
 let wasm: Awaited<ReturnType<Window['__nextscaleWasmBench']>>;
+let ortKv: Awaited<ReturnType<Window['__nextscaleWasmBench']>> | undefined;
 let ort: { stepMs: number[][] } = { stepMs: [] };
 const pageReady: { device: string; backend: string; firstMs: number; reloadMs: number }[] = [];
 let chromiumVersion = '';
@@ -74,6 +75,8 @@ try {
   console.log(`nextscale CPU backend (onnxruntime-web wasm EP) in the same page: ${nSeeds} images after ${warmup} warm-up…`);
   wasm = await page.evaluate((o) => window.__nextscaleWasmBench(o), { model: MODEL, prompt: PROMPT, seeds, warmup });
   wasmCeiling = await page.evaluate(() => window.__nextscaleWasmCeiling({ n: 1024, reps: 5 }));
+  console.log(`the same graphs (KV-cached step, VQ decoder) on onnxruntime-web's WebGPU EP: ${nSeeds} images after ${warmup} warm-up…`);
+  ortKv = await page.evaluate((o) => window.__nextscaleWasmBench(o), { model: MODEL, prompt: PROMPT, seeds, warmup, ep: 'webgpu' as const });
   console.log(`wasm EP ceiling: MatMul 1024³ f32 at ${wasmCeiling.gflops.toFixed(1)} GFLOP/s (${wasmCeiling.threads} threads)`);
   console.log(`onnxruntime-web WebGPU EP: ${nSeeds} generations' transformer passes after 1 warm-up…`);
   ort = await page.evaluate((o) => window.__nextscaleOrtBench(o), { onnxB64, steps: ortSteps, reps: nSeeds });
@@ -140,6 +143,14 @@ const wasmSummary = {
   speedupVsWebgpu: mean(imgs.map((m) => m.totalMs)) / wasmMs,
   ratioVsPytorch: wasmMs / mean(torch.imagesWithPreviewsMs),
 };
+const ortKvSummary = ortKv && {
+  mode: 'the CPU backend\'s graphs (KV-cached step with its cache as inputs/outputs, VQ decoder) on the WebGPU EP; outputs and the cache read back to the CPU every step',
+  loadMs: ortKv.loadMs,
+  imageMs: mean(ortKv.images.map((m) => m.totalMs)),
+  firstPreviewMs: mean(ortKv.images.map((m) => m.firstPreviewMs)),
+  forwardTotalMs: Array.from({ length: S }, (_, i) => mean(ortKv!.images.map((m) => m.scales[i].forwardMs))).reduce((a, b) => a + b, 0),
+  perScaleForwardMs: Array.from({ length: S }, (_, i) => mean(ortKv!.images.map((m) => m.scales[i].forwardMs))),
+};
 const summary = {
   firstPreviewMs: mean(imgs.map((m) => m.firstPreviewMs)),
   imageMs: nsMs,
@@ -162,6 +173,7 @@ console.log(`\nnextscale (Chromium WebGPU, in-thread): first preview ${f(summary
 console.log(`PyTorch ${torch.torch} CPU (${torch.threads} threads): image with previews ${f(ptMs)} ms (without ${f(mean(torch.imagesMs))})  →  nextscale/PyTorch = ${f(summary.ratioVsPytorch, 2)}×`);
 console.log(`transformer: ${f(summary.transformerGflops, 3)} GFLOP/s vs fma_peak ${f(roofline, 2)} GFLOP/s`);
 console.log(`onnxruntime-web WebGPU EP (recompute, full sequence per scale): transformer ${f(ortTotal)} ms  →  nextscale fwd+sampling / ORT = ${f(summary.ratioTransformerVsOrt, 2)}×`);
+if (ortKvSummary) console.log(`onnxruntime-web WebGPU EP, same graphs with a KV cache: image ${f(ortKvSummary.imageMs)} ms (forward+sampling ${f(ortKvSummary.forwardTotalMs)} ms)  →  nextscale WebGPU / ORT WebGPU (KV) = ${f(mean(imgs.map((m) => m.totalMs)) / ortKvSummary.imageMs, 2)}×`);
 console.log(`\nnextscale CPU backend (wasm, ${wasmSummary.threads} threads: ${wasmSummary.threadsWhy}): load ${f(wasmSummary.loadMs)} ms, first preview ${f(wasmSummary.firstPreviewMs)} ms, image ${f(wasmMs)} ms`);
 console.log(`  per scale fwd+sample ms: ${wasmPerScale.map((s) => f(s.forwardMs)).join(', ')}; preview ms: ${wasmPerScale.map((s) => f(s.previewMs)).join(', ')}`);
 console.log(`  wasm vs WebGPU (SwiftShader here): ${f(wasmSummary.speedupVsWebgpu, 1)}× faster; wasm/PyTorch = ${f(wasmSummary.ratioVsPytorch, 2)}×; transformer ${f(wasmSummary.transformerGflops, 2)} GFLOP/s = ${f(100 * wasmSummary.ceilingFraction, 1)} % of the wasm MatMul ceiling (${f(wasmCeiling.gflops, 1)})`);
@@ -192,7 +204,7 @@ const outDir = process.argv.length > 2 ? '.cache/bench' : 'docs/bench';
 mkdirSync(outDir, { recursive: true });
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 const ortVersion = JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version as string;
-writeFileSync(`${outDir}/engine.json`, `${JSON.stringify({ date: new Date().toISOString(), commit, versions: { chromium: chromiumVersion, onnxruntimeWeb: ortVersion, torch: torch.torch }, model: MODEL, prompt: PROMPT, seeds, warmup, runtime: 'chromium headless, generator in-thread', adapter: res.adapter, summary, perScale, images: imgs, wasm: { summary: wasmSummary, perScale: wasmPerScale, images: wImgs }, pageReady, pytorch: torch, ort: { mode: 'full-sequence recompute per scale, opset 17, fp32, one static-shape graph per scale, logits read back', ...onnxInfo, stepMs: ort.stepMs } }, null, 2)}\n`);
+writeFileSync(`${outDir}/engine.json`, `${JSON.stringify({ date: new Date().toISOString(), commit, versions: { chromium: chromiumVersion, onnxruntimeWeb: ortVersion, torch: torch.torch }, model: MODEL, prompt: PROMPT, seeds, warmup, runtime: 'chromium headless, generator in-thread', adapter: res.adapter, summary, perScale, images: imgs, wasm: { summary: wasmSummary, perScale: wasmPerScale, images: wImgs }, pageReady, ortWebgpuKv: ortKvSummary, pytorch: torch, ort: { mode: 'full-sequence recompute per scale, opset 17, fp32, one static-shape graph per scale, logits read back', ...onnxInfo, stepMs: ort.stepMs } }, null, 2)}\n`);
 writeFileSync(`${outDir}/engine.svg`, svg);
 console.log(`wrote ${outDir}/engine.json, ${outDir}/engine.svg`);
 process.exit(0);
