@@ -23,6 +23,23 @@ import { VarWorkspace, recordVarAda, recordVarForward } from './transformer';
 
 const silu = (x: number) => x / (1 + Math.exp(-x));
 
+/**
+ * The condition of both CFG rows (the class, then the null class), on the CPU, for either backend:
+ * SiLU(class embedding) [2, C] for every ada_lin, and the scale-0 input [2, C] (class token + pos + lvl).
+ */
+export function varClassRows(m: { classEmb: Float32Array; firstTokenBias: Float32Array }, C: number, classLabel: number, nullClass: number): { condSilu: Float32Array; x0: Float32Array } {
+  const condSilu = new Float32Array(2 * C);
+  const x0 = new Float32Array(2 * C);
+  [classLabel, nullClass].forEach((label, b) => {
+    for (let c = 0; c < C; c++) {
+      const e = m.classEmb[label * C + c];
+      condSilu[b * C + c] = silu(e);
+      x0[b * C + c] = e + m.firstTokenBias[c];
+    }
+  });
+  return { condSilu, x0 };
+}
+
 export class VarImageSteps implements ImageSteps {
   readonly grids: readonly number[];
   readonly imageSize: number;
@@ -53,16 +70,7 @@ export class VarImageSteps implements ImageSteps {
     this.hUp = pool.acquire(z * g * g * 4, 'var-h-up');
     this.fhat = pool.acquire(z * g * g * 4, 'var-fhat');
     this.tok = pool.acquire(maxT * z * 4, 'var-next-input');
-    // The condition of both rows (class, null class), on the CPU: SiLU(cond) for ada_lin and the scale-0 input.
-    const condSilu = new Float32Array(2 * C);
-    const x0 = new Float32Array(2 * C);
-    [classLabel, a.numClasses].forEach((label, b) => {
-      for (let c = 0; c < C; c++) {
-        const e = m.classEmb[label * C + c];
-        condSilu[b * C + c] = silu(e);
-        x0[b * C + c] = e + m.firstTokenBias[c];
-      }
-    });
+    const { condSilu, x0 } = varClassRows(m, C, classLabel, a.numClasses);
     writeBuffer(ctx, this.ws.condSilu, condSilu);
     writeBuffer(ctx, this.ws.x, x0);
   }

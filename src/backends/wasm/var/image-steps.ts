@@ -11,6 +11,7 @@ import type { ImageSampling, ImageSteps } from '../../../models/family';
 import type { WasmOutput, WasmWork } from '../backend';
 import { gatherCodes, imageToRgba, resizeArea, resizeBicubic } from '../cpu-ops';
 import { CpuSampler } from '../sample';
+import { varClassRows } from '../../../models/var/generator';
 import type { WasmVarModel } from './model';
 
 const B = 2;
@@ -27,7 +28,7 @@ export class WasmVarImageSteps implements ImageSteps<WasmWork, WasmOutput> {
   private cache: Record<string, Ort.Tensor>;
   private tok: Float32Array;
   private base: Float32Array;
-  private readonly cond: Float32Array;
+  private readonly condSilu: Float32Array;
   private readonly sampler = new CpuSampler();
 
   constructor(
@@ -42,16 +43,9 @@ export class WasmVarImageSteps implements ImageSteps<WasmWork, WasmOutput> {
     const g = scales[scales.length - 1];
     this.codes = new Uint32Array(m.totalTokens);
     this.fhat = new Float32Array(vae.zChannels * g * g);
-    // SiLU is applied in the ada graph; the scale-0 input is the class token of each row.
-    this.cond = new Float32Array(B * C);
-    this.base = new Float32Array(B * C);
-    [classLabel, a.numClasses].forEach((label, b) => {
-      for (let c = 0; c < C; c++) {
-        const e = m.classEmb[label * C + c];
-        this.cond[b * C + c] = e;
-        this.base[b * C + c] = e + m.firstTokenBias[c];
-      }
-    });
+    const rows = varClassRows(m, C, classLabel, a.numClasses);
+    this.condSilu = rows.condSilu;
+    this.base = rows.x0;
     this.tok = new Float32Array(B * vae.zChannels);
     const empty = () => new m.ort.Tensor('float32', new Float32Array(0), [B, a.heads, 0, a.headDim]);
     this.cache = {};
@@ -71,7 +65,7 @@ export class WasmVarImageSteps implements ImageSteps<WasmWork, WasmOutput> {
       const S = scales.length;
       const F = (data: Float32Array, dims: number[]) => new m.ort.Tensor('float32', data, dims);
       if (si === 0) {
-        const out = await m.s.ada.run({ cond: F(this.cond, [B, C]) });
+        const out = await m.s.ada.run({ cond_silu: F(this.condSilu, [B, C]) });
         this.ada = out as Record<string, Ort.Tensor>;
       }
       const out = await m.s.step.run({

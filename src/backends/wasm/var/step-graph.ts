@@ -1,7 +1,7 @@
 /**
  * VAR's transformer (VAR_SPEC.md §2) as ONNX graphs for the CPU backend, the same math as
  * models/var/transformer.ts records on WebGPU:
- *   ada graph, once per image:  ada_<l> = ada_lin_l(SiLU(cond)) [B, 6C], head_ada [B, 2C];
+ *   ada graph, once per image:  ada_<l> = ada_lin_l(cond_silu) [B, 6C], head_ada [B, 2C];
  *   step graph, once per scale: x = base + word·(tok·Wᵀ + b) (word 0 at scale 0: base is the class
  *   token), then per block, with (γ1, γ2, s1, s2, b1, b2) = ada_<l>:
  *     x += γ1 · proj(attn(LN(x)·(1+s1) + b1)), q and k l2-normalised, q · exp(min(scale_mul, ln 100)),
@@ -28,8 +28,7 @@ function linear(g: GraphBuilder, weight: WeightReader, x: string, name: string, 
 
 export function buildVarAdaGraph(a: VarArch, weight: WeightReader): Uint8Array {
   const g = new GraphBuilder('var_ada');
-  const cond = g.input('cond', F, ['B', a.dim]);
-  const s = g.op('Mul', [cond, g.op('Sigmoid', [cond])]);
+  const s = g.input('cond_silu', F, ['B', a.dim]); // SiLU(class embedding), made on the CPU (models/var/generator.ts)
   for (let l = 0; l < a.depth; l++) {
     g.op('Identity', [linear(g, weight, s, `var.blocks.${l}.ada_lin.1`)], undefined, `ada_${l}`);
     g.output(`ada_${l}`, F, ['B', 6 * a.dim]);
