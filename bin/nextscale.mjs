@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `nextscale` command. It runs the bundled CLI (dist/cli/nextscale.mjs: no TypeScript compiled at
 // start-up) and rebuilds that bundle first when a file of src/ or shaders/ is newer than it (a source
-// checkout after an edit: about half a second, once). Where it cannot be built it runs the sources
-// through tsx.
+// checkout after an edit: about half a second, once).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,16 +23,22 @@ function newest(dir) {
 
 const fresh = () => existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(newest(join(root, 'src')), newest(join(root, 'shaders')));
 
-let main;
-try {
-  if (!fresh()) {
+// Rebuild a stale bundle; only where that cannot be done (no esbuild, a read-only install) run the
+// sources through tsx. A bundle that fails to load is an error to see, not a reason to fall back.
+let built = fresh();
+if (!built) {
+  try {
     await import('../tools/gen-shaders.mjs');
     const { buildCli } = await import('../tools/build-cli.mjs');
     await buildCli(root);
+    built = true;
+  } catch {
+    built = false;
   }
-  ({ main } = await import(pathToFileURL(bundle).href));
-} catch {
-  // No esbuild or a read-only install without the bundle: the sources through tsx.
+}
+let main;
+if (built) ({ main } = await import(pathToFileURL(bundle).href));
+else {
   const { register } = await import('tsx/esm/api');
   await import('../tools/gen-shaders.mjs').catch(() => undefined);
   register();
