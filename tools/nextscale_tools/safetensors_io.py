@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import torch
 
-_DTYPES = {"F16": np.float16, "F32": np.float32, "I64": np.int64, "I8": np.int8}
+_DTYPES = {"F16": np.float16, "F32": np.float32, "I64": np.int64, "I8": np.int8, "U8": np.uint8}
 _NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
