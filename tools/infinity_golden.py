@@ -9,7 +9,8 @@ tools/infinity_official_check.py). Reruns are byte-identical.
   /usr/bin/python3 tools/infinity_golden.py [--out e2e/goldens/infinity-tiny]
 
 Files: infinity_d2.pth, vae_d32_ch32.pth, features.safetensors (the prompt's text features [7, 256] f32),
-index.json (cases), <case>.safetensors (per scale s: bits_<s> [h·w, d] u8, logits_cond_<s> /
+index.json (cases), <case>.safetensors (per scale s: bits_<s> [h·w, d] u8, ties_<s> [h·w, d] u8 (1 where the
+guided logits of a bit are within 1e-3·max|logit|: greedy may pick either), logits_cond_<s> /
 logits_uncond_<s> [rows, 2d] raw head outputs, next_<s> [h'·w', d] the next scale's input tokens;
 fhat [d, H, W]; image [3, 8H, 8W]·2 in [-1, 1]), <case>.png.
 """
@@ -75,6 +76,7 @@ def make(out):
         arrays = []
         for s, (h, w) in enumerate(scales):
             arrays.append((f"bits_{s}", o["bits"][s].numpy().astype(np.uint8)))
+            arrays.append((f"ties_{s}", o["ties"][s].numpy().astype(np.uint8)))
             arrays.append((f"logits_cond_{s}", o["logits_cond"][s].numpy().astype(np.float32)))
             if o["logits_uncond"][s] is not None:
                 arrays.append((f"logits_uncond_{s}", o["logits_uncond"][s].numpy().astype(np.float32)))
@@ -89,7 +91,8 @@ def make(out):
             "name": name, "h_div_w": ratio, "pn": pn, "scales": [list(x) for x in scales], "cfg": cfg, "tau": tau,
             "top_k": 1, "top_p": 0, "logit_rows": LOGIT_ROWS, "tensors": f"{name}.safetensors", "png": f"{name}.png",
         })
-        print(name, scales, "bits:", sum(int(b.sum()) for b in o["bits"]), "of", sum(b.numel() for b in o["bits"]))
+        print(name, scales, "ones:", sum(int(b.sum()) for b in o["bits"]), "of", sum(b.numel() for b in o["bits"]), "bits; near ties:",
+              sum(int(t.sum()) for t in o["ties"]))
     with open(os.path.join(out, "index.json"), "w") as f:
         json.dump(index, f, indent=1)
         f.write("\n")

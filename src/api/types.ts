@@ -63,18 +63,18 @@ export interface LoadModelOptions {
    * the VAE file (default: vae_ch160v4096z32.pth beside it), the storage dtype of the conversion (default 'f16'),
    * and a scale schedule for non-official checkpoints. The converted model is cached like a download.
    */
-  checkpoint?: { vae?: string; dtype?: 'f16' | 'int8'; scales?: number[] };
+  checkpoint?: { vae?: string; dtype?: 'f16' | 'int8' | 'f32'; scales?: number[] };
 }
 
 /** What a loaded model is and can do. */
 export interface ModelInfo {
   id: string;
   name: string;
-  family: 'nextflow' | 'var';
+  family: 'nextflow' | 'var' | 'infinity';
   imageSize: number;
   scales: number[];
-  /** Text prompts (NextFlow) or class labels (VAR). */
-  conditioning: 'text' | 'class';
+  /** Text prompts (NextFlow), class labels (VAR) or text features (Infinity: a text encoder's output, `textFeatures`). */
+  conditioning: 'text' | 'class' | 'text-features';
   canCaption: boolean;
   /** The model reads images in chat messages (it has an image encoder). */
   canSeeImages: boolean;
@@ -112,6 +112,16 @@ export interface GenerateImageOptions extends Partial<SamplingDefaults> {
   prompt?: string;
   /** Class label 0..999 (VAR models). */
   classLabel?: number;
+  /**
+   * Infinity models: the prompt's text features, the last hidden state of the model's text encoder
+   * (flan-t5-xl for the released models) for the prompt's tokens, EOS included: [L, textDim] row-major f32.
+   * Precomputed features skip the encoder entirely.
+   */
+  textFeatures?: { data: Float32Array; shape: [number, number] };
+  /** Infinity models: the resolution class, 256 (default), 512, 768 or 1024, of the official schedules. */
+  resolution?: number;
+  /** Infinity models: the aspect as width:height ("1:1", "16:9") or h/w; the nearest official schedule is used. */
+  aspect?: string | number;
   /** u32 seed; the same seed, options and model give the same image. */
   seed?: number;
   /** Decode and emit a preview after every scale (default true). */
@@ -141,8 +151,10 @@ export interface ScaleEvent {
   /** 0-based scale index. */
   scale: number;
   scales: number;
-  /** The token grid of this scale (h = w). */
+  /** The token grid of this scale (h = w; for a non-square schedule, max(h, w), and `shape` has both). */
   grid: number;
+  /** Non-square schedules (Infinity's aspect ratios): [h, w] of this scale. */
+  shape?: [number, number];
   /** Sampled codes of this scale, row-major. */
   codes: number[];
   preview?: RgbaImage;

@@ -1,7 +1,8 @@
 /**
- * A model given as the official VAR checkpoints (var_dN.pth + vae_ch160v4096z32.pth, as published): the
+ * A model given as official checkpoints, as published: VAR (var_dN.pth + vae_ch160v4096z32.pth) or Infinity
+ * (infinity_125M_256x256.pth + infinity_vae_d32reg.pth; the family is told by the transformer's keys). The
  * first load reads both through HTTP Range requests (never whole), converts them tensor by tensor
- * (models/var/convert-pth.ts) and hands the converted folder to the store, which checks and caches it like a
+ * (models/var/convert-pth.ts, models/infinity/convert-pth.ts) and hands the converted folder to the store, which checks and caches it like a
  * download; later loads come from the cache without a single request for the .pth files.
  */
 import { loadModelFiles, sha256Hex, type LoadedModelFiles } from '../store';
@@ -9,6 +10,7 @@ import { rangeAccess } from '../store/range-access';
 import { defaultVaeUrl, resolveCheckpointUrl } from '../store/model-url';
 import { readPth } from '../formats/pth';
 import { convertVarPth } from '../models/var/convert-pth';
+import { convertInfinityPth, isInfinityCheckpoint } from '../models/infinity/convert-pth';
 import { CancelledError } from '../api/errors';
 import type { LoadModelOptions, LoadProgress } from '../api/types';
 
@@ -19,6 +21,9 @@ export interface CheckpointLoad {
   signal?: AbortSignal;
   onProgress?: (p: LoadProgress) => void;
 }
+
+/** The VAE an Infinity transformer is published with, when none is named. */
+const DEFAULT_INFINITY_VAE = 'infinity_vae_d32reg.pth';
 
 const fileName = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
 
@@ -42,10 +47,9 @@ const notCached = (async () => {
 
 export async function loadCheckpointModel(varSource: string, c: NonNullable<LoadModelOptions['checkpoint']>, o: CheckpointLoad): Promise<LoadedModelFiles> {
   const varUrl = resolveCheckpointUrl(varSource);
-  const vaeUrl = c.vae ? resolveCheckpointUrl(c.vae) : defaultVaeUrl(varUrl);
-  const dtype = c.dtype ?? 'f16';
+  const givenVae = c.vae ? resolveCheckpointUrl(c.vae) : undefined;
   // One cache entry per (files, dtype, schedule): the store keys it by this synthetic folder.
-  const key = [varUrl, vaeUrl, dtype, c.scales?.join(',') ?? ''].join('\n');
+  const key = [varUrl, givenVae ?? 'default VAE', c.dtype ?? 'default dtype', c.scales?.join(',') ?? ''].join('\n');
   const base = `nextscale-pth://converted/${sha256Hex(new TextEncoder().encode(key))}/`;
   if (o.storage !== null) {
     try {
@@ -66,16 +70,17 @@ export async function loadCheckpointModel(varSource: string, c: NonNullable<Load
     sizes[i] = acc.size;
     return acc;
   };
-  const [varAcc, vaeAcc] = [await open(varUrl, 0), await open(vaeUrl, 1)];
-  const varT = await readPth(varAcc, fileName(varUrl));
-  const vaeT = await readPth(vaeAcc, fileName(vaeUrl));
-  const { config, files } = await convertVarPth(varT, vaeT, {
-    dtype, varFile: fileName(varUrl), vaeFile: fileName(vaeUrl), patchNums: c.scales,
-    onTensor: (done, total) => {
-      if (o.signal?.aborted) throw new CancelledError('Converting the checkpoint');
-      o.onProgress?.({ phase: 'convert', loadedBytes: done, totalBytes: total, percent: (100 * done) / total, fromCache: false });
-    },
-  });
+  const varT = await readPth(await open(varUrl, 0), fileName(varUrl));
+  const infinity = isInfinityCheckpoint(varT.map((t) => t.name));
+  const vaeUrl = givenVae ?? (infinity ? new URL(DEFAULT_INFINITY_VAE, varUrl).href : defaultVaeUrl(varUrl));
+  const vaeT = await readPth(await open(vaeUrl, 1), fileName(vaeUrl));
+  const onTensor = (done: number, total: number) => {
+    if (o.signal?.aborted) throw new CancelledError('Converting the checkpoint');
+    o.onProgress?.({ phase: 'convert', loadedBytes: done, totalBytes: total, percent: (100 * done) / total, fromCache: false });
+  };
+  const { config, files } = infinity
+    ? await convertInfinityPth(varT, vaeT, { dtype: c.dtype, modelFile: fileName(varUrl), vaeFile: fileName(vaeUrl), onTensor })
+    : await convertVarPth(varT, vaeT, { dtype: c.dtype ?? 'f16', varFile: fileName(varUrl), vaeFile: fileName(vaeUrl), patchNums: c.scales, onTensor });
   const list = [...files].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, b]) => ({ path, size: b.length, sha256: sha256Hex(b) }));
   files.set('manifest.json', new TextEncoder().encode(JSON.stringify({ format: 'nextscale-manifest', version: 1, model: config.name, files: list }, null, 1) + '\n'));
   return loadModelFiles(base, { storage: o.storage, fetch: memoryFetch(base, files), signal: o.signal, onProgress: o.onProgress });

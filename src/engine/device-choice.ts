@@ -2,7 +2,7 @@
  * Which backend a model runs on. 'webgpu' and 'wasm' are taken as asked; 'auto' takes WebGPU on a real
  * GPU adapter and the CPU (wasm) backend when there is no adapter or the adapter is a software renderer
  * (SwiftShader, llvmpipe: an emulated GPU is several times slower than onnxruntime's wasm kernels on the
- * same CPU). A family the CPU backend does not run stays on WebGPU.
+ * same CPU). A family the CPU backend does not run stays on WebGPU; one WebGPU does not run takes the CPU.
  */
 import { InvalidOptionError, WebGPUUnavailableError } from '../api/errors';
 import type { Device } from '../api/types';
@@ -23,10 +23,14 @@ export interface DeviceChoice {
   adapter?: string;
 }
 
-/** `probe` asks for the WebGPU adapter (only 'auto' needs it); `onWasm` says whether the model's family runs on the CPU backend. */
-export async function chooseDevice(asked: Device, onWasm: boolean, family: string, probe: () => Promise<AdapterProbe>): Promise<DeviceChoice> {
+/**
+ * `probe` asks for the WebGPU adapter (only 'auto' needs it); `onWasm` says whether the model's family runs on
+ * the CPU backend, `onWebgpu` whether it runs on WebGPU.
+ */
+export async function chooseDevice(asked: Device, onWasm: boolean, family: string, probe: () => Promise<AdapterProbe>, onWebgpu = true): Promise<DeviceChoice> {
   if (asked === 'webgpu') return { backend: 'webgpu', reason: 'asked for (device: webgpu)' };
   if (asked === 'wasm') return { backend: 'wasm', reason: 'asked for (device: wasm)' };
+  if (!onWebgpu) return { backend: 'wasm', reason: `${family} models run on the CPU backend in this version` };
   const a = await probe();
   if (!a.available) {
     if (onWasm) return { backend: 'wasm', reason: a.why };

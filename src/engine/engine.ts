@@ -155,7 +155,7 @@ export class InThreadEngine implements Engine {
     const config = files.config as Record<string, unknown> | undefined;
     if (!config) throw new ModelConfigError('the manifest does not list config.json');
     const family = familyOf(config);
-    const choice = await chooseDevice(requested, hasWasmFamily(config.family), family.family, () => probeAdapter(this.opts.gpu));
+    const choice = await chooseDevice(requested, hasWasmFamily(config.family), family.family, () => probeAdapter(this.opts.gpu), family.runsOnWebgpu !== false);
     endChatSession(this.chatSession);
     this.active?.model.destroy();
     this.active = null;
@@ -228,6 +228,8 @@ export class InThreadEngine implements Engine {
       let last: Uint8ClampedArray | undefined;
       const steps = m.imageSteps(opts, smp);
       const size = steps.imageSize;
+      const width = steps.imageWidth ?? size;
+      const height = steps.imageHeight ?? size;
       const S = steps.grids.length;
       try {
         for await (const out of driveScales(backend, steps, { previews: opts.previews ?? true, signal: opts.signal })) {
@@ -239,8 +241,8 @@ export class InThreadEngine implements Engine {
             if (!firstPreviewMs) firstPreviewMs = elapsedMs;
           }
           onEvent?.({
-            type: 'scale', scale: out.scale, scales: S, grid: out.grid, codes: out.codes,
-            preview: out.rgba ? { width: size, height: size, data: out.rgba.slice() } : undefined,
+            type: 'scale', scale: out.scale, scales: S, grid: out.grid, ...(steps.shapes ? { shape: out.shape } : {}), codes: out.codes,
+            preview: out.rgba ? { width, height, data: out.rgba.slice() } : undefined,
             timings: { forwardMs: out.forwardMs, previewMs: out.previewMs, elapsedMs },
           });
         }
@@ -253,7 +255,7 @@ export class InThreadEngine implements Engine {
         steps.release();
       }
       if (!last) throw new Error('generation produced no image');
-      return { image: { width: size, height: size, data: last }, codes, seed: smp.seed, timings: { totalMs: performance.now() - t0, firstPreviewMs, perScaleMs }, ...this.takeReset() };
+      return { image: { width, height, data: last }, codes, seed: smp.seed, timings: { totalMs: performance.now() - t0, firstPreviewMs, perScaleMs }, ...this.takeReset() };
     });
   }
 

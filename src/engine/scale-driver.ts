@@ -32,6 +32,12 @@ export interface ScaleOutput {
   logits?: { cond: Float32Array; uncond?: Float32Array; rows: number };
   /** With captureLogits, at the last scale: the final f̂ (when the family exposes it). */
   fhat?: Float32Array;
+  /** [h, w] of this scale's grid. */
+  shape: [number, number];
+  /** With captureLogits, before the last scale: the next scale's input tokens (when the family exposes them). */
+  nextInput?: Float32Array;
+  /** With captureLogits, at the last scale: the decoded image as f32 [3, H, W] (when the family exposes it). */
+  image?: Float32Array;
 }
 
 export async function* driveScales<W, O>(backend: Backend<W, O>, steps: ImageSteps<W, O>, o: ScaleDriverOptions): AsyncGenerator<ScaleOutput> {
@@ -43,27 +49,34 @@ export async function* driveScales<W, O>(backend: Backend<W, O>, steps: ImageSte
     const last = s === S - 1;
     const work = backend.begin(`scale-${s}`);
     const outputs: Record<string, O> = { codes: steps.scheduleScale(work, s) };
-    const rows = Math.min(o.captureLogits ?? 0, grid * grid);
+    const [h, w] = steps.shapes?.[s] ?? [grid, grid];
+    const rows = Math.min(o.captureLogits ?? 0, h * w);
     if (rows && steps.logitsOutputs) {
       const l = steps.logitsOutputs(s, rows);
       outputs.cond = l.cond;
       if (l.uncond) outputs.uncond = l.uncond;
     }
     if (o.captureLogits && last && steps.fhatOutput) outputs.fhat = steps.fhatOutput();
+    if (o.captureLogits && !last && steps.nextInputOutput) outputs.next = steps.nextInputOutput();
     const got = await backend.run(work, outputs);
     const codes = Array.from(new Uint32Array(got.codes));
     const logits = got.cond ? { cond: new Float32Array(got.cond), uncond: got.uncond ? new Float32Array(got.uncond) : undefined, rows } : undefined;
     const fhat = got.fhat ? new Float32Array(got.fhat) : undefined;
+    const nextInput = got.next ? new Float32Array(got.next) : undefined;
     const forwardMs = performance.now() - t0;
     let rgba: Uint8ClampedArray | undefined;
+    let image: Float32Array | undefined;
     let previewMs = 0;
     if (o.previews || last) {
       const t1 = performance.now();
       const pw = backend.begin(`preview-${s}`);
-      const px = await backend.run(pw, { rgba: steps.schedulePreview(pw) });
+      const want: Record<string, O> = { rgba: steps.schedulePreview(pw) };
+      if (o.captureLogits && last && steps.imageOutput) want.image = steps.imageOutput();
+      const px = await backend.run(pw, want);
       rgba = new Uint8ClampedArray(px.rgba);
+      if (px.image) image = new Float32Array(px.image);
       previewMs = performance.now() - t1;
     }
-    yield { scale: s, grid, codes, rgba, forwardMs, previewMs, logits, fhat };
+    yield { scale: s, grid, shape: [h, w], codes, rgba, forwardMs, previewMs, logits, fhat, nextInput, image };
   }
 }

@@ -100,7 +100,7 @@ function stateDict(root: PyValue, file: string): Map<string, TensorRef> {
   };
   const direct = asDict(root);
   if (direct) return direct;
-  if (root instanceof Map) for (const key of ['state_dict', 'model']) if (asDict(root.get(key))) return asDict(root.get(key))!;
+  if (root instanceof Map) for (const key of ['state_dict', 'model', 'vae']) if (asDict(root.get(key))) return asDict(root.get(key))!;
   throw new CheckpointFormatError(file, 'the pickle holds no state dict (a dict of names to tensors)');
 }
 

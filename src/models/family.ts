@@ -63,6 +63,8 @@ export interface ModelFamily {
   readonly family: string;
   /** One line for error messages: what this family is. */
   readonly description: string;
+  /** false for a family this build runs on the CPU (wasm) backend only: `auto` then picks the CPU. */
+  readonly runsOnWebgpu?: boolean;
   /** Parse and check the config, put the weights on the GPU. Throws ModelConfigError for a config that does not fit its weights. */
   load(ctx: GpuContext, files: ModelFiles): LoadedModel;
 }

@@ -7,14 +7,15 @@ import { ModelConfigError } from '../api/errors';
 import type { ModelFamily } from './family';
 import { nextflowFamily } from './nextflow/family';
 import { varFamily } from './var/family';
+import { infinityFamily } from './infinity/family';
 
-export const MODEL_FAMILIES: readonly ModelFamily[] = [nextflowFamily, varFamily];
+export const MODEL_FAMILIES: readonly ModelFamily[] = [nextflowFamily, varFamily, infinityFamily];
 
 /** The family that loads a config.json, or a ModelConfigError naming the families this build runs. */
 export function familyOf(config: { family?: unknown }): ModelFamily {
   const f = MODEL_FAMILIES.find((x) => x.family === config.family);
   if (!f) {
-    const known = MODEL_FAMILIES.map((x) => `"${x.family}"`).join(' and ');
+    const known = MODEL_FAMILIES.map((x) => `"${x.family}"`).join(', ');
     throw new ModelConfigError(`model family "${String(config.family)}" is not supported (this engine runs ${known})`);
   }
   return f;

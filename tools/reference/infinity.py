@@ -258,7 +258,7 @@ def infer(model, feats, scales, full_last, cfg=3.0, tau=0.5, top_k=0, top_p=0.0,
     H, W = scales[-1]
     fhat = torch.zeros(1, d, H, W)
     x = cond.unsqueeze(1) + model.pos_start
-    out = {"bits": [], "logits_cond": [], "logits_uncond": [], "next_inputs": []}
+    out = {"bits": [], "logits_cond": [], "logits_uncond": [], "next_inputs": [], "ties": []}
     start = 0
     for si, (h, w) in enumerate(scales):
         n = h * w
@@ -272,6 +272,8 @@ def infer(model, feats, scales, full_last, cfg=3.0, tau=0.5, top_k=0, top_p=0.0,
         out["logits_uncond"].append(logits[1, :rows].clone() if B == 2 else None)
         g = logits / tau
         g = cfg * g[0] + (1 - cfg) * g[1] if B == 2 else g[0]
+        pairs = g.reshape(n, d, 2)
+        out["ties"].append((pairs[..., 1] - pairs[..., 0]).abs() <= 1e-3 * g.abs().max())  # near ties: greedy may differ
         if forced_bits is not None:
             bits = forced_bits[si].long()
         else:

@@ -1,6 +1,6 @@
 /**
  * The small glue ops of next-scale generation on the CPU, for the wasm backend: codebook lookups, the
- * bicubic resizes between scales and the f32 → RGBA8 conversion. They touch a few thousand values per
+ * bicubic and bilinear resizes between scales and the f32 → RGBA8 conversion. They touch a few thousand values per
  * scale (the heavy math runs in onnxruntime), and follow the WGSL kernels' definitions:
  * bicubic is PyTorch's (align_corners=False, A = −0.75, border-clamped taps), RGBA rounds half to even.
  */
@@ -73,6 +73,54 @@ export function resizeBicubic(x: Float32Array, C: number, inH: number, inW: numb
         const p = oy * outW + ox;
         const o = layout === 'tokens' ? p * C + c : c * HW + p;
         out[o] = accumulate ? out[o] + acc : acc;
+      }
+    }
+  }
+}
+
+/** Taps and weights of PyTorch's bilinear resize along one axis (align_corners=False, no antialias). */
+function linearAxis(inN: number, outN: number): { i0: Int32Array; i1: Int32Array; l1: Float32Array } {
+  const scale = Math.fround(inN / outN);
+  const i0 = new Int32Array(outN);
+  const i1 = new Int32Array(outN);
+  const l1 = new Float32Array(outN);
+  for (let o = 0; o < outN; o++) {
+    const src = Math.max(0, Math.fround(Math.fround(scale * (o + 0.5)) - 0.5));
+    i0[o] = Math.min(Math.floor(src), inN - 1);
+    i1[o] = Math.min(i0[o] + 1, inN - 1);
+    l1[o] = src - i0[o];
+  }
+  return { i0, i1, l1 };
+}
+
+/**
+ * Bilinear resize of x [C, inH, inW] to [C, outH, outW] ('nchw') or [outH·outW, C] ('tokens'), as
+ * F.interpolate(mode='bilinear', align_corners=False) (Infinity's trilinear with T = 1); `accumulate`
+ * adds into `out` (f̂ += …). The same size copies.
+ */
+export function resizeBilinear(x: Float32Array, C: number, inH: number, inW: number, outH: number, outW: number, layout: MapLayout, out: Float32Array, accumulate = false): void {
+  const ay = linearAxis(inH, outH);
+  const ax = linearAxis(inW, outW);
+  const same = inH === outH && inW === outW;
+  const HW = outH * outW;
+  for (let c = 0; c < C; c++) {
+    const base = c * inH * inW;
+    for (let oy = 0; oy < outH; oy++) {
+      const r0 = base + ay.i0[oy] * inW;
+      const r1 = base + ay.i1[oy] * inW;
+      const ly = ay.l1[oy];
+      for (let ox = 0; ox < outW; ox++) {
+        let v: number;
+        if (same) v = x[base + oy * inW + ox];
+        else {
+          const a = ax.i0[ox];
+          const b = ax.i1[ox];
+          const lx = ax.l1[ox];
+          v = (1 - ly) * ((1 - lx) * x[r0 + a] + lx * x[r0 + b]) + ly * ((1 - lx) * x[r1 + a] + lx * x[r1 + b]);
+        }
+        const p = oy * outW + ox;
+        const o = layout === 'tokens' ? p * C + c : c * HW + p;
+        out[o] = accumulate ? out[o] + v : v;
       }
     }
   }

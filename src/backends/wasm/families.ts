@@ -9,10 +9,11 @@ import type { WasmOutput, WasmWork } from './backend';
 import type { WasmRuntime } from './runtime';
 import { loadNextFlowWasm } from './nextflow/steps';
 import { loadVarWasm } from './var/steps';
+import { loadInfinityWasm } from './infinity/steps';
 
 type WasmLoader = (rt: WasmRuntime, files: ModelFiles) => Promise<LoadedModel<WasmWork, WasmOutput>>;
 
-const WASM_FAMILIES: Readonly<Record<string, WasmLoader>> = { nextflow: loadNextFlowWasm, var: loadVarWasm };
+const WASM_FAMILIES: Readonly<Record<string, WasmLoader>> = { nextflow: loadNextFlowWasm, var: loadVarWasm, infinity: loadInfinityWasm };
 
 export function hasWasmFamily(family: unknown): boolean {
   return typeof family === 'string' && Object.hasOwn(WASM_FAMILIES, family);

@@ -7,12 +7,11 @@
  * shards are byte-identical to the Python converter's (a test checks it).
  */
 import { CheckpointLayoutError } from '../../api/errors';
-import type { PthTensor, StorageDtype } from '../../formats/pth';
-import { f16BitsToF32, f32ToF16Bits } from '../../formats/f16';
+import type { PthTensor } from '../../formats/pth';
+import { asF32, encodeTensor, packShards, type ConvertDtype } from '../checkpoint-pack';
 import { IMAGENET_CLASSES } from './imagenet-classes';
 import { vaeShapes, varShapes, varSize, VAE_CH_MULT, VAE_NUM_RES_BLOCKS, VAE_PHI_COUNT, type Shapes } from './checkpoint-layout';
 
-export const SHARD_LIMIT = 256 * 1024 * 1024;
 /** pos_1LC length → the official scale schedule. */
 export const KNOWN_PATCH_NUMS: Readonly<Record<number, readonly number[]>> = {
   680: [1, 2, 3, 4, 5, 6, 8, 10, 13, 16],
@@ -25,7 +24,7 @@ export const DEFAULT_SAMPLING = { cfg: 4.0, top_k: 900, top_p: 0.95, temperature
 const QUANT_RESI = 0.5;
 
 export interface ConvertOptions {
-  dtype?: 'f16' | 'int8';
+  dtype?: ConvertDtype;
   name?: string;
   /** The files' names, recorded in config.json ("source"). */
   varFile: string;
@@ -40,8 +39,6 @@ export interface ConvertedVar {
   /** config.json and the shards, by file name (the manifest is the store's to write). */
   files: Map<string, Uint8Array>;
 }
-
-type Encoded = { name: string; dtype: 'F32' | 'F16' | 'I8'; shape: number[]; data: Uint8Array };
 
 function names(keys: Iterable<string>, limit = 10): string {
   const k = [...keys].sort();
@@ -94,21 +91,6 @@ export function inspectVar(sd: Map<string, PthTensor>, vae: { vocab: number; z: 
   return { depth, patchNums: [...pn], numClasses };
 }
 
-/** A tensor's values as f32, whatever its stored float dtype. */
-async function asF32(t: PthTensor): Promise<Float32Array> {
-  const raw = await t.bytes();
-  const buf = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-  const conv: Partial<Record<StorageDtype, () => Float32Array>> = {
-    F32: () => new Float32Array(buf),
-    F16: () => Float32Array.from(new Uint16Array(buf), f16BitsToF32),
-    BF16: () => new Float32Array(Uint32Array.from(new Uint16Array(buf), (u) => u << 16).buffer),
-    F64: () => Float32Array.from(new Float64Array(buf)),
-  };
-  const f = conv[t.dtype];
-  if (!f) throw new CheckpointLayoutError('shape', `${t.name} is stored as ${t.dtype}, expected a float tensor`);
-  return f();
-}
-
 /** Phi's index for each scale (VAR's share_quant_resi table: evenly spaced over the 4 shared convs). */
 export function phiIndex(scales: number): number[] {
   if (scales === 10) return [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]; // the official table (two float ties, VAR_SPEC §1)
@@ -122,74 +104,6 @@ export function phiIndex(scales: number): number[] {
     for (let i = 1; i < ticks.length; i++) if (Math.abs(ticks[i] - at) < Math.abs(ticks[best] - at)) best = i;
     return best;
   });
-}
-
-function encode(name: string, shape: number[], v: Float32Array, dtype: 'f16' | 'int8'): Encoded[] {
-  if (shape.length <= 1 || KEEP_F32.has(name) || name.endsWith('scale_mul_1H11')) {
-    return [{ name, dtype: 'F32', shape, data: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) }];
-  }
-  const big = (shape.length === 2 && Math.min(...shape) >= 256) || (shape.length === 4 && v.length >= 65536);
-  if (dtype === 'int8' && big) {
-    const rows = shape[0];
-    const per = v.length / rows;
-    const q = new Int8Array(v.length);
-    const scale = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let m = 0;
-      for (let i = r * per; i < (r + 1) * per; i++) m = Math.max(m, Math.abs(v[i]));
-      const s = Math.fround(m / 127) || 1;
-      scale[r] = s;
-      for (let i = r * per; i < (r + 1) * per; i++) q[i] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(v[i] / s))));
-    }
-    return [
-      { name, dtype: 'I8', shape, data: new Uint8Array(q.buffer) },
-      { name: `${name}.int8_scale`, dtype: 'F32', shape: [rows], data: new Uint8Array(scale.buffer) },
-    ];
-  }
-  const h = new Uint16Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    h[i] = f32ToF16Bits(v[i]);
-    if ((h[i] & 0x7c00) === 0x7c00) throw new CheckpointLayoutError('shape', `${name}: expected values within float16 range, found overflow`);
-  }
-  return [{ name, dtype: 'F16', shape, data: new Uint8Array(h.buffer) }];
-}
-
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-const ITEM = { F32: 4, F16: 2, I8: 1 } as const;
-
-/** The safetensors header of tensors laid out back to back: JSON as Python's json.dumps(separators=(",", ":")), padded with spaces to 8. */
-function header(tensors: Encoded[], meta: Record<string, string>): { json: Uint8Array; dataBytes: number } {
-  const h: Record<string, unknown> = {};
-  let off = 0;
-  for (const t of tensors) {
-    h[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
-    off += t.data.byteLength;
-  }
-  h.__metadata__ = meta;
-  const text = JSON.stringify(h);
-  return { json: new TextEncoder().encode(text + ' '.repeat((8 - (text.length % 8)) % 8)), dataBytes: off };
-}
-
-function fileSize(tensors: Encoded[], meta: Record<string, string>): number {
-  const { json, dataBytes } = header(tensors, meta);
-  return 8 + json.length + dataBytes;
-}
-
-function safetensors(tensors: Encoded[], meta: Record<string, string>): Uint8Array {
-  const { json, dataBytes } = header(tensors, meta);
-  const out = new Uint8Array(8 + json.length + dataBytes);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let p = 8 + json.length;
-  for (const t of tensors) {
-    out.set(t.data, p);
-    p += t.data.byteLength;
-  }
-  return out;
 }
 
 export async function convertVarPth(varTensors: PthTensor[], vaeTensors: PthTensor[], o: ConvertOptions): Promise<ConvertedVar> {
@@ -222,28 +136,7 @@ export async function convertVarPth(varTensors: PthTensor[], vaeTensors: PthTens
   }
   for (const [k, t] of vaeSd) if (VAE_KEEP.some((p) => k.startsWith(p))) plan.push({ name: `vae.${k}`, shape: t.shape, values: () => asF32(t) });
 
-  const shards: Encoded[][] = [];
-  let current: Encoded[] = [];
-  let done = 0;
-  for (const item of plan) {
-    for (const e of encode(item.name, item.shape, await item.values(), dtype)) {
-      if (fileSize([e], meta) > SHARD_LIMIT) throw new CheckpointLayoutError('too-large', `${e.name}: ${e.data.byteLength} bytes, expected at most ${SHARD_LIMIT} per shard`);
-      if (current.length && fileSize([...current, e], meta) > SHARD_LIMIT) {
-        shards.push(current);
-        current = [];
-      }
-      current.push(e);
-    }
-    o.onTensor?.(++done, plan.length);
-  }
-  if (current.length) shards.push(current);
-  const files = new Map<string, Uint8Array>();
-  const shardNames = shards.map((_, i) => `model-${String(i).padStart(5, '0')}.safetensors`);
-  shards.forEach((s, i) => {
-    // Within a file: F32, then F16, then I8 (stable), so every offset is naturally aligned.
-    const sorted = s.map((e, j) => [e, j] as const).sort((a, b) => ITEM[b[0].dtype] - ITEM[a[0].dtype] || a[1] - b[1]).map(([e]) => e);
-    files.set(shardNames[i], safetensors(sorted, meta));
-  });
+  const { files, shardNames } = await packShards(plan, meta, (n, shape, v) => encodeTensor(n, shape, v, dtype, KEEP_F32.has(n) || n.endsWith('scale_mul_1H11')), o.onTensor);
   const count = (sd: Map<string, PthTensor>, keep: (k: string) => boolean) => [...sd].filter(([k]) => keep(k)).reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
   const config = {
     format: 'nextscale-model', version: 1, name, family: 'var',
