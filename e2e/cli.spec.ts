@@ -2,12 +2,13 @@
 // goldens reproduced through Dawn (SwiftShader without a GPU): codes, final image and previews.
 import { test, expect } from '@playwright/test';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareWithGolden, DEFAULT_MODEL_DIR, GOLDEN_DIR, goldenCases, MODEL_DIR, REPO, requireModel } from './goldens';
 import { decodePng } from '../src/cli/png';
 import { IMAGE_MAX_DIFF, imageDiff } from './goldens/compare';
+import { compareGreedy, readInfinityGolden, type InfinityGoldenIndex } from './goldens/infinity-compare';
 
 const BIN = join(REPO, 'bin', 'nextscale.mjs');
 
@@ -107,6 +108,36 @@ test('cli: a converted VAR (random-init depth 2 through tools/convert_var.py) re
   const prompt = await cli(['generate', '--model', join(varDir, index.model), '--prompt', 'a cat', '--out', join(dir, 'x.png')]);
   expect(prompt.code).toBe(1);
   expect(prompt.stderr).toContain('classLabel');
+  rmSync(dir, { recursive: true });
+});
+
+test('cli: Infinity from the official .pth files with --text-features: greedy bits equal the reference, --tokens packs bits, the 1:2 schedule, bad features refused', async () => {
+  test.setTimeout(300_000);
+  const dir0 = join(REPO, 'e2e', 'goldens', 'infinity-tiny');
+  const index = JSON.parse(readFileSync(join(dir0, 'index.json'), 'utf8')) as InfinityGoldenIndex;
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-infinity-'));
+  const base = ['generate', '--model', join(dir0, index.model), '--vae', join(dir0, index.vae), '--text-features', join(dir0, index.features), '--seed', '0', '--top-k', '1'];
+  for (const c of [index.cases[0], index.cases.find((x) => x.h_div_w !== 1)!]) {
+    const tokens = join(dir, `${c.name}.json`);
+    const out = join(dir, `${c.name}.png`);
+    const [h, w] = c.scales[c.scales.length - 1];
+    const aspect = `${w}:${h}`; // width:height of the last grid: the same template
+    const r = await cli([...base, '--cfg', String(c.cfg), '--temperature', String(c.tau), '--aspect', aspect, '--tokens', tokens, '--out', out, '--device', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    const g = readInfinityGolden(c, new Uint8Array(readFileSync(join(dir0, c.tensors))), 32);
+    const got = JSON.parse(readFileSync(tokens, 'utf8')) as { scales: number[][] };
+    const cmp = compareGreedy(g, got.scales, 32);
+    expect(cmp.problems, `greedy bits of ${c.name}`).toEqual([]);
+    expect(cmp.comparedScales).toBeGreaterThanOrEqual(c.scales.length - 1);
+    const png = decodePng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([w * 16, h * 16]);
+  }
+  const bad = join(dir, 'bad.safetensors');
+  writeFileSync(bad, readFileSync(join(REPO, 'e2e', 'goldens', 'infinity-tiny', 'greedy_cfg1.safetensors'))); // no "features" tensor
+  const r = await cli([...base.slice(0, 5), '--text-features', bad, '--out', join(dir, 'x.png'), '--device', 'wasm']);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('E_INVALID_OPTION');
+  expect(r.stderr).toContain('features');
   rmSync(dir, { recursive: true });
 });
 

@@ -13,11 +13,18 @@ Usage:
 
 Options for generate:
   --model <dir|url>   model folder with manifest.json (default: the bundled models/nextscale-tiny), or an
-                      official VAR checkpoint as published: var_d16.pth (path or URL) or
-                      hf:FoundationVision/var/var_d16.pth, converted on the fly
-  --vae <file|url>    with a .pth model: its VAE (default: vae_ch160v4096z32.pth beside it)
+                      official checkpoint as published, converted on the fly: VAR (var_d16.pth, a path or
+                      URL, or hf:FoundationVision/var/var_d16.pth) or Infinity (infinity_125M_256x256.pth)
+  --vae <file|url>    with a .pth model: its VAE (default beside it: vae_ch160v4096z32.pth for VAR,
+                      infinity_vae_d32reg.pth for Infinity)
   --prompt <text>     what the image shows (text-conditioned models)
   --class <0-999>     class label instead of a prompt (VAR models)
+  --text-features <f> Infinity: the prompt's text features instead of a prompt, a .safetensors file with one
+                      f32 tensor "features" [L, text width] (the T5 encoder's last hidden state, EOS included)
+  --resolution <n>    Infinity: 256 (default), 512, 768 or 1024, the official schedules
+  --aspect <w:h>      Infinity: the image's aspect, e.g. 1:1 (default), 16:9, 3:4; the nearest official one
+  --dtype <d>         with a .pth model: how the conversion stores the weights: f16, int8, or f32 (Infinity's
+                      default keeps the files' precision; VAR's is f16)
   --seed <n>          u32 seed; the same seed, options and model give the same image (default: random)
   --cfg <x>           classifier-free guidance scale (default: the model's)
   --top-k <n>         keep the k most likely codes, 0 = off (default: the model's)
@@ -26,6 +33,7 @@ Options for generate:
   --device <d>        auto (default: WebGPU on a real GPU, the CPU otherwise), webgpu, or wasm (the CPU)
   --out <file.png>    where to write the final image
   --tokens <file>     also write the sampled codes: {"scales": [[code, ...], ...]}, row-major per scale
+                      (Infinity: each token's bits packed into one integer, bit i of the code = bit i)
   --previews <dir>    also write each scale's preview as <dir>/scale-<i>.png
   --quiet             print nothing but errors
   -h, --help          this text
@@ -75,6 +83,12 @@ export interface GenerateArgs {
   /** With a .pth --model: the VAE checkpoint (default: vae_ch160v4096z32.pth beside it), and another scale schedule. */
   vae?: string;
   patchNums?: number[];
+  /** Infinity: a .safetensors file with the prompt's text features, the resolution class and the aspect. */
+  textFeatures?: string;
+  resolution?: number;
+  aspect?: string;
+  /** With a .pth --model: the conversion's storage dtype. */
+  dtype?: 'f16' | 'int8' | 'f32';
   device: CliDevice;
   quiet: boolean;
 }
@@ -166,6 +180,9 @@ const OPTIONS = {
   dtype: { type: 'string' },
   name: { type: 'string' },
   'patch-nums': { type: 'string' },
+  'text-features': { type: 'string' },
+  resolution: { type: 'string' },
+  aspect: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -213,8 +230,11 @@ export function parseCli(argv: string[]): CliArgs {
   if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate, caption, chat or convert)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a prompt with spaces)`);
   if (!v.out) throw new UsageError('--out <file.png> is required');
-  if (v.prompt === undefined && v.class === undefined) throw new UsageError('give --prompt "<text>" (or --class <0-999> for class-conditioned models)');
-  if (v.prompt !== undefined && v.class !== undefined) throw new UsageError('give either --prompt or --class, not both');
+  const given = [v.prompt !== undefined && '--prompt', v.class !== undefined && '--class', v['text-features'] !== undefined && '--text-features'].filter(Boolean);
+  if (!given.length) throw new UsageError('give --prompt "<text>" (or --class <0-999> for class-conditioned models, --text-features <file> for Infinity)');
+  if (given.length > 1) throw new UsageError(`give one of --prompt, --class and --text-features, not ${given.join(' and ')}`);
+  const dtype = v.dtype as string | undefined;
+  if (dtype !== undefined && !['f16', 'int8', 'f32'].includes(dtype)) throw new UsageError(`--dtype must be f16, int8 or f32; got "${dtype}"`);
   return {
     command: 'generate',
     model: v.model,
@@ -229,6 +249,10 @@ export function parseCli(argv: string[]): CliArgs {
     tokens: v.tokens,
     previews: v.previews,
     vae: typeof v.vae === 'string' ? v.vae : undefined,
+    textFeatures: v['text-features'] as string | undefined,
+    resolution: num('resolution', v.resolution as string | undefined, { integer: true, min: 1 }),
+    aspect: v.aspect as string | undefined,
+    dtype: dtype as GenerateArgs['dtype'],
     patchNums: (v['patch-nums'] as string | undefined)?.split(',').map((x) => num('patch-nums', x.trim(), { integer: true, min: 1 })!),
     device: deviceArg(v),
     quiet: !!v.quiet,

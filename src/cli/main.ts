@@ -13,6 +13,7 @@ import { openEngine } from './open-engine';
 import { readImageFile } from './image-file';
 import { chatCommand } from './chat';
 import { convertCommand } from './convert';
+import { readTextFeatures } from './text-features';
 
 export { DEFAULT_MODEL_DIR, modelLocation } from './open-engine';
 
@@ -35,12 +36,16 @@ async function caption(a: CaptionArgs, signal: AbortSignal): Promise<void> {
 
 async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
   const log = a.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  const { engine } = await openEngine(a.model, signal, log, { vae: a.vae, scales: a.patchNums, device: a.device });
+  const textFeatures = a.textFeatures ? readTextFeatures(a.textFeatures) : undefined;
+  const { engine } = await openEngine(a.model, signal, log, { vae: a.vae, scales: a.patchNums, dtype: a.dtype, device: a.device });
   try {
     const seed = a.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const opts: GenerateImageOptions = {
       prompt: a.prompt,
       classLabel: a.classLabel,
+      textFeatures,
+      resolution: a.resolution,
+      aspect: a.aspect,
       seed,
       cfg: a.cfg,
       topK: a.topK,
@@ -51,7 +56,8 @@ async function generate(a: GenerateArgs, signal: AbortSignal): Promise<void> {
     };
     if (a.previews) mkdirSync(a.previews, { recursive: true });
     const onScale = (e: ScaleEvent) => {
-      log(`scale ${e.scale + 1}/${e.scales} (${e.grid}×${e.grid}): forward ${e.timings.forwardMs.toFixed(1)} ms, preview ${e.timings.previewMs.toFixed(1)} ms`);
+      const [h, w] = e.shape ?? [e.grid, e.grid];
+      log(`scale ${e.scale + 1}/${e.scales} (${h}×${w}): forward ${e.timings.forwardMs.toFixed(1)} ms, preview ${e.timings.previewMs.toFixed(1)} ms`);
       if (a.previews && e.preview) writeFileSync(join(a.previews, `scale-${e.scale}.png`), encodePng(e.preview.width, e.preview.height, e.preview.data));
     };
     const r = await engine.generateImage(opts, onScale);

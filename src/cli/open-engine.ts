@@ -35,7 +35,7 @@ export function modelLocation(model: string | undefined): string {
 export function checkpointLocation(file: string): string {
   if (/^(https?:|hf:)/i.test(file)) return file;
   const path = resolve(file);
-  if (!existsSync(path)) throw new LocalModelError(`No checkpoint at ${path}. Pass the path or URL of an official VAR checkpoint (var_d16.pth), or "hf:FoundationVision/var/var_d16.pth".`);
+  if (!existsSync(path)) throw new LocalModelError(`No checkpoint at ${path}. Pass the path or URL of an official checkpoint (var_d16.pth, infinity_125M_256x256.pth), or "hf:FoundationVision/var/var_d16.pth".`);
   return pathToFileURL(path).href;
 }
 
@@ -47,7 +47,7 @@ function mb(n: number): string {
 }
 
 /** An engine with the model at `model` loaded (Node, WebGPU through Dawn, files read from disk). */
-export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void, opts: { vae?: string; scales?: number[]; device?: Device } = {}): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
+export async function openEngine(model: string | undefined, signal: AbortSignal, log: (s: string) => void, opts: { vae?: string; scales?: number[]; dtype?: 'f16' | 'int8' | 'f32'; device?: Device } = {}): Promise<{ engine: InThreadEngine; info: ModelInfo }> {
   const location = modelLocation(model);
   const device = opts.device ?? 'auto';
   // Dawn's Vulkan loader complains on stderr without one; it only needs a writable directory.
@@ -57,7 +57,7 @@ export async function openEngine(model: string | undefined, signal: AbortSignal,
   const engine = new InThreadEngine({ gpu: gpu ?? NO_GPU, storage: 'memory', fetch: createFileFetch(), device, wasm: { threads: availableParallelism() } });
   try {
     let last: LoadProgress | undefined;
-    const checkpoint = opts.vae || opts.scales ? { vae: opts.vae && checkpointLocation(opts.vae), scales: opts.scales } : undefined;
+    const checkpoint = opts.vae || opts.scales || opts.dtype ? { vae: opts.vae && checkpointLocation(opts.vae), scales: opts.scales, dtype: opts.dtype } : undefined;
     let converting = false;
     const info = await engine.loadModel(location, {
       signal, warmUp: false, checkpoint,
