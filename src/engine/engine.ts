@@ -321,7 +321,7 @@ function checkpointSource(urlOrId: string, o: LoadModelOptions, local?: string):
   if (local) {
     const pths = (o.files ?? []).filter((f) => /\.pth$/i.test(f.name));
     if (!pths.length) return undefined;
-    const vae = pths.find((f) => /^vae/i.test(f.name));
+    const vae = pths.find((f) => /(^|[_-])vae/i.test(f.name)); // vae_ch160v4096z32.pth, infinity_vae_d32reg.pth
     const main = pths.find((f) => f !== vae);
     if (!main) return undefined;
     return { var: local + encodeURIComponent(main.name), options: { ...options, vae: options.vae ?? (vae ? local + encodeURIComponent(vae.name) : undefined) } };
