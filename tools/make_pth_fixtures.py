@@ -4,6 +4,8 @@
                    scalar, an empty tensor, two tensors sharing one storage at different offsets, an nn.Parameter;
   tiny-state.json  each tensor's name, dtype, shape and values (row-major), the reader's expected output;
   zip64-state.pth  the same archive with zip64 headers on every entry (as torch.save writes files over 4 GB);
+  state-with-21-chars-x.pth  the same state dict saved under a 21-character name: its first directory entry
+                   ("<name>/data.pkl") is 76 bytes long, as long as torch's zip64 end records (a zip.js trap);
   os-system.pth    a zip whose pickle applies os.system (it must be refused unread, never run);
 
   /usr/bin/python3 tools/make_pth_fixtures.py [--out src/tests/fixtures]
@@ -68,6 +70,7 @@ def main():
             with z.open(zi, "w", force_zip64=True) as f:
                 f.write(src.read(info))
     assert torch.load(os.path.join(a.out, "zip64-state.pth")).keys() == sd.keys()
+    torch.save(sd, os.path.join(a.out, "state-with-21-chars-x.pth"))
     # A torch.save layout (archive/data.pkl) whose pickle calls os.system when loaded by pickle.
     buf = io.BytesIO()
     pickle.Pickler(buf, protocol=2).dump({"x": Evil()})

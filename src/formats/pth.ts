@@ -37,17 +37,41 @@ export interface PthTensor {
 configure({ useWebWorkers: false });
 
 class SourceReader extends Reader<RandomAccess> {
+  /** Bytes shown in place of the file's own at `at` (see zip64Patch). */
+  private patch: { at: number; bytes: Uint8Array } | null = null;
   constructor(private readonly src: RandomAccess) {
     super(src);
   }
   async init(): Promise<void> {
     this.size = this.src.size;
+    this.patch = await zip64Patch(this.src);
   }
   async readUint8Array(index: number, length: number): Promise<Uint8Array> {
     const b = await this.src.read(index, index + length);
     if (b.length !== length) throw new Error(`read ${b.length} of ${length} bytes at ${index}`);
+    const p = this.patch;
+    if (p && index < p.at + p.bytes.length && p.at < index + length) {
+      for (let i = 0; i < p.bytes.length; i++) if (p.at + i >= index && p.at + i < index + length) b[p.at + i - index] = p.bytes[i];
+    }
     return b;
   }
+}
+
+/**
+ * torch.save writes a zip64 end record before the classic one even when every value fits 32 bits. zip.js
+ * only follows the zip64 record when the classic one says 0xFFFFFFFF, and otherwise reconciles the stored
+ * directory offset with where the classic record sits: 76 bytes off (the zip64 records), which is exactly
+ * one directory entry when every name is 30 characters (e.g. "infinity_125M_256x256/data/123"), so it
+ * starts one entry late and fails. Showing 0xFFFFFFFF as the classic record's directory offset (when a
+ * zip64 locator precedes it) makes zip.js read the zip64 record, which holds the same values.
+ */
+async function zip64Patch(src: RandomAccess): Promise<{ at: number; bytes: Uint8Array } | null> {
+  const eocd = src.size - 22; // torch writes no archive comment
+  if (eocd < 20) return null;
+  const tail = await src.read(eocd - 20, src.size);
+  const sig = (o: number) => new DataView(tail.buffer, tail.byteOffset + o, 4).getUint32(0, true);
+  if (tail.length !== 42 || sig(20) !== 0x06054b50 || sig(0) !== 0x07064b50) return null;
+  return { at: eocd + 16, bytes: new Uint8Array([0xff, 0xff, 0xff, 0xff]) };
 }
 
 /** The tensors of a torch.save state dict, in file order. `file` names it in errors. */
