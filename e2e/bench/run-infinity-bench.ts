@@ -19,6 +19,7 @@ import { readTextFeatures } from '../../src/cli/text-features';
 import { wasmRuntime } from '../../src/backends/wasm/runtime';
 import { matmulModel } from './onnx-matmul';
 import { NextscaleError } from '../../src/api/errors';
+import { createNodeGpu } from '../../src/gpu/node-gpu';
 
 const only = process.argv.indexOf('--only');
 const devices = only > 0 ? process.argv[only + 1].split(',') : ['wasm', 'webgpu', 'pytorch'];
@@ -38,7 +39,8 @@ const runs: Run[] = [];
 let ceiling: number | undefined;
 let threads = 0;
 for (const backend of devices.filter((d) => d !== 'pytorch')) {
-  const engine = new InThreadEngine({ storage: 'memory', fetch: createFileFetch(), device: backend as 'wasm' | 'webgpu', wasm: { threads: cpus().length } });
+  const gpu = backend === 'webgpu' ? await createNodeGpu() : undefined;
+  const engine = new InThreadEngine({ gpu, storage: 'memory', fetch: createFileFetch(), device: backend as 'wasm' | 'webgpu', wasm: { threads: cpus().length } });
   const t = performance.now();
   try {
     const info = await engine.loadModel(url('infinity_125M_256x256.pth'), { warmUp: false, checkpoint: { vae: url('infinity_vae_d32reg.pth') } });
