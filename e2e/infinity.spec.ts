@@ -75,7 +75,7 @@ test('Infinity from .pth as published, in the browser: greedy bits equal the ref
     }
   }
   const picked = await page.evaluate(([urls, f]) => (globalThis as unknown as { infinity: { runPicked(u: string[], f: string, c: unknown): Promise<Result> } }).infinity.runPicked(urls, f, { cfg: 3, tau: 0.5, aspect: 1 }),
-    [[`/__infinity/${index.model}`, `/__infinity/${index.vae}`], `/__infinity/${index.features}`] as const);
+    [[`/__infinity/${index.model}`, `/__infinity/${index.vae}`], `/__infinity/${index.features}`] as [string[], string]);
   expect(picked.name).toBe('infinity-d2-c64');
   expect(picked.sampled).toEqual(sampledInNode);
 });

@@ -15,7 +15,7 @@
 //           vc_off4 (vec4 units), o_off, sm_off (element offsets in the bindings); scale (softmax
 //           scale); mask (0 none, 1 causal, 2 block); q_norm (0/1); nx (workgroups along x of
 //           the folded dispatch).
-// Defines:  D (64 | 128); SPLIT (path); WG; BK or SK. The mask and q_norm are uniforms, not
+// Defines:  D (a multiple of 4, ≤ 256); SPLIT (path); WG (split path: a multiple of D/4); BK or SK. The mask and q_norm are uniforms, not
 //           defines: they cost a few scalar ops per row, while every extra variant costs
 //           seconds of shader compilation on SwiftShader.
 // Masks:    causal: row t sees j ≤ qStart + t (text prefill / decoding); block: every row sees

@@ -14,7 +14,7 @@ const TOL = { atol: 2e-5, rtol: 2e-4 };
 const HEADS: ReadonlyArray<readonly [number, number]> = [[4, 2], [4, 4], [8, 2], [2, 1]];
 
 interface Shape {
-  B: number; T: number; H: number; Hkv: number; D: 64 | 128;
+  B: number; T: number; H: number; Hkv: number; D: number;
   kvLen: number; qStart: number; maxLen: number; mask: AttentionMask; qNorm: boolean; qStride: number;
 }
 
@@ -114,6 +114,13 @@ export const suite: KernelSuite = {
     for (const T of [...ODD_TOKEN_COUNTS, rng.pick(ODD_TOKEN_COUNTS.slice(0, 4)), rng.int(2, 40)]) {
       const s = randomShape(rng, T);
       cases.push({ name: describe(s), run: (ctx) => runShape(ctx, rng, s) });
+    }
+    // Head dims other than 64 and 128 (Infinity: 16 in the goldens' model, 48 in its pool, 96 in the 125M):
+    // derived tile sizes and split-path thread counts.
+    {
+      const s: Shape = { ...randomShape(rng, rng.int(1, 40)), D: rng.pick([16, 48, 96]) };
+      s.qStride = s.H * s.D;
+      cases.push({ name: `other head dim ${describe(s)}`, run: (ctx) => runShape(ctx, rng, s) });
     }
     for (const [D, mask] of [[64, 'causal'], [128, 'block']] as const) {
       const s: Shape = { B: 1, T: 1, H: 4, Hkv: 2, D, kvLen: 500, qStart: 499, maxLen: 512, mask, qNorm: true, qStride: 4 * D };

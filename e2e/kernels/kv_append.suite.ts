@@ -16,7 +16,7 @@ export const suite: KernelSuite = {
     for (const T of ODD_TOKEN_COUNTS) {
       const B = rng.int(1, 2);
       const Hkv = rng.pick([1, 2, 4]);
-      const D = rng.pick([64, 128]);
+      const D = rng.pick([64, 128, 16, 48, 96]);
       const start = rng.int(0, 500);
       const maxLen = start + T + rng.int(0, 30);
       const l2 = rng.next() < 0.5;
@@ -52,7 +52,8 @@ export const suite: KernelSuite = {
           const a: KvAppendArgs = { cache: { k: { buffer: K }, v: { buffer: V }, B: 1, Hkv: 2, maxLen: 16, D: 64 }, T: 4, start: 12, kNew: { buffer: N }, vNew: { buffer: N } };
           const rec = () => new Recorder(ctx, 'errors');
           await expectThrows('start + T > maxLen', KernelShapeError, () => recordKvAppend(rec(), { ...a, start: 13 }));
-          await expectThrows('D=96', KernelShapeError, () => recordKvAppend(rec(), { ...a, cache: { ...a.cache, D: 96 } }));
+          await expectThrows('D=98 (not a multiple of 4)', KernelShapeError, () => recordKvAppend(rec(), { ...a, cache: { ...a.cache, D: 98 } }));
+          await expectThrows('D=260 (over 256)', KernelShapeError, () => recordKvAppend(rec(), { ...a, cache: { ...a.cache, D: 260 } }));
           await expectThrows('k_new too small', KernelShapeError, () => recordKvAppend(rec(), { ...a, T: 5, start: 0 }));
           await expectThrows('stride < Hkv·D', KernelShapeError, () => recordKvAppend(rec(), { ...a, kStride: 100 }));
           await expectThrows('cache offset not vec4-aligned', KernelShapeError, () => recordKvAppend(rec(), { ...a, cache: { ...a.cache, k: { buffer: K, offset: 2 } } }));

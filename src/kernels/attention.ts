@@ -48,6 +48,22 @@ const KERNEL = 'attention';
 /** attention.wgsl's MASK_* constants. */
 const MASK_CODE: Record<AttentionMask, number> = { none: 0, causal: 1, block: 2 };
 
+/**
+ * Keys per tile of the rows path: the tuned value for 64 and 128, otherwise as many as keep K and V tiles
+ * (2·BK·D·4 bytes) within 16 KiB of workgroup memory, a multiple of 4, at most 32.
+ */
+export function keysPerTile(D: number): number {
+  const tuned = (tuning.attention.BK as Record<number, number>)[D];
+  return tuned ?? Math.max(4, Math.min(32, Math.floor(2048 / D / 4) * 4));
+}
+
+/** Threads of the split path: the tuned count when D/4 divides it, else the largest multiple of D/4 below it. */
+export function splitThreads(D: number): number {
+  const WG = tuning.attention.SPLIT_WG;
+  const D4 = D / 4;
+  return WG % D4 === 0 ? WG : Math.max(D4, Math.floor(WG / D4) * D4);
+}
+
 /** The path `recordAttention` takes for T rows of G query heads per KV head. */
 export function attentionPath(T: number, G: number, path: AttentionPath = 'auto'): 'rows' | 'split' {
   if (path !== 'auto') return path;
@@ -87,7 +103,7 @@ export function recordAttention(rec: Recorder, a: AttentionArgs): void {
   const t = tuning.attention;
   const groups = path === 'split' ? c.B * H * T : c.B * c.Hkv * Math.ceil((T * G) / t.WG);
   const [nx, ny] = fold1D(groups, ctx.limits.maxComputeWorkgroupsPerDimension);
-  const tile: Record<string, number> = path === 'split' ? { WG: t.SPLIT_WG, SK: t.SK } : { WG: t.WG, BK: t.BK[D as 64 | 128] };
+  const tile: Record<string, number> = path === 'split' ? { WG: splitThreads(D), SK: t.SK } : { WG: t.WG, BK: keysPerTile(D) };
   rec.dispatch({
     shader: 'attention',
     defines: { D, SPLIT: path === 'split' ? 1 : 0, ...tile },

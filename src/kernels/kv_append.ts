@@ -38,12 +38,14 @@ export interface KvAppendArgs {
   l2NormK?: boolean;
 }
 
-export const HEAD_DIMS = [64, 128] as const;
+/** Head dims the cache kernels take: multiples of 4 (read as vec4) up to 256 (the split path's lanes). */
+export const MAX_HEAD_DIM = 256;
+export const headDimSupported = (D: number): boolean => Number.isInteger(D) && D % 4 === 0 && D >= 4 && D <= MAX_HEAD_DIM;
 
 /** Validate a cache and bind its two buffers as vec4-aligned windows. */
 export function bindCache(ctx: GpuContext, kernel: string, shapes: string, c: KvCacheRef): { k: { binding: Binding; offset: number }; v: { binding: Binding; offset: number } } {
   checkDims(kernel, shapes, { B: c.B, Hkv: c.Hkv, maxLen: c.maxLen, D: c.D });
-  if (!(HEAD_DIMS as readonly number[]).includes(c.D)) throw new KernelShapeError(kernel, `head dim D=${c.D} is not supported; use ${HEAD_DIMS.join(' or ')} (${shapes})`);
+  if (!headDimSupported(c.D)) throw new KernelShapeError(kernel, `head dim D=${c.D} is not supported; use a multiple of 4 up to ${MAX_HEAD_DIM} (${shapes})`);
   const elems = c.B * c.Hkv * c.maxLen * c.D;
   const bind = (what: string, t: TensorRef) => {
     if ((t.offset ?? 0) % 4 !== 0) throw new KernelShapeError(kernel, `${what} offset ${t.offset} must be a multiple of 4 elements (read as vec4) (${shapes})`);
