@@ -40,15 +40,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> P: Params;
 
-fn pcg(v: u32) -> u32 {
-  let s = v * 747796405u + 2891336453u;
-  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
-  return w ^ (w >> 22u);
-}
-
-fn draw_u32(seed: u32, step: u32, pos: u32) -> u32 {
-  return pcg(pcg(pcg(seed) ^ step) ^ pos);
-}
+#include "lib/rng.wgsl"
 
 #if DRAWS
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;

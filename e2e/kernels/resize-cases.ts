@@ -1,9 +1,10 @@
-/** One random resize case (bicubic or area) against its CPU reference, shared by both suites. */
+/** One random resize case (bicubic, bilinear or area) against its CPU reference, shared by the suites. */
 import type { GpuContext } from '../../src/gpu/device';
 import type { FeatureLayout } from '../../src/kernels/feature-checks';
 import { recordResizeArea } from '../../src/kernels/resize_area';
 import { recordResizeBicubic } from '../../src/kernels/resize_bicubic';
-import { resizeAreaRef, resizeBicubicRef } from '../../src/kernels/reference/resize';
+import { recordResizeBilinear } from '../../src/kernels/resize_bilinear';
+import { resizeAreaRef, resizeBicubicRef, resizeBilinearRef } from '../../src/kernels/reference/resize';
 import { withBuffers } from './gpu-util';
 import { expectClose, type Rng } from './harness';
 
@@ -23,7 +24,7 @@ export interface ResizeShape {
 export const shapeName = (s: ResizeShape): string =>
   `B=${s.B} C=${s.C} ${s.inH}×${s.inW}→${s.outH}×${s.outW} ${s.layout}${s.accumulate ? ' accumulate' : ''}`;
 
-export async function resizeCase(ctx: GpuContext, rng: Rng, kind: 'bicubic' | 'area', s: ResizeShape): Promise<void> {
+export async function resizeCase(ctx: GpuContext, rng: Rng, kind: 'bicubic' | 'bilinear' | 'area', s: ResizeShape): Promise<void> {
   await withBuffers(ctx, async (t) => {
     const { B, C, inH, inW, outH, outW, layout } = s;
     const x = rng.floats(B * C * inH * inW);
@@ -31,9 +32,9 @@ export async function resizeCase(ctx: GpuContext, rng: Rng, kind: 'bicubic' | 'a
     // Without accumulate, out starts as garbage: a kernel that wrongly adds to it must fail.
     const prior = rng.floats(n, s.accumulate ? 1 : 100);
     const [X, O] = [t.upload(x), t.upload(prior)];
-    const record = kind === 'bicubic' ? recordResizeBicubic : recordResizeArea;
+    const record = { bicubic: recordResizeBicubic, bilinear: recordResizeBilinear, area: recordResizeArea }[kind];
     await t.run((rec) => record(rec, { x: X, out: O, B, C, inH, inW, outH, outW, layout, accumulate: s.accumulate }));
-    const ref = (kind === 'bicubic' ? resizeBicubicRef : resizeAreaRef)(x, B, C, inH, inW, outH, outW, layout);
+    const ref = { bicubic: resizeBicubicRef, bilinear: resizeBilinearRef, area: resizeAreaRef }[kind](x, B, C, inH, inW, outH, outW, layout);
     if (s.accumulate) for (let i = 0; i < n; i++) ref[i] += prior[i];
     expectClose(`${kind} ${shapeName(s)}`, await t.readF32(O, n), ref, RESIZE_TOL);
   });

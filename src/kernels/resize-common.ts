@@ -1,4 +1,4 @@
-/** The argument shape, checks and dispatch shared by resize_bicubic and resize_area. */
+/** The argument shape, checks and dispatch shared by resize_bicubic, resize_bilinear and resize_area. */
 import type { Recorder } from '../gpu/recorder';
 import { ceilDiv, fold1D } from './dispatch-geometry';
 import { bindWindow, checkDims, checkLayout, checkNoAlias, type FeatureLayout } from './feature-checks';
@@ -20,7 +20,7 @@ export interface ResizeArgs {
   accumulate?: boolean;
 }
 
-export function recordResize(rec: Recorder, kernel: 'resize_bicubic' | 'resize_area', a: ResizeArgs): void {
+export function recordResize(rec: Recorder, kernel: 'resize_bicubic' | 'resize_bilinear' | 'resize_area', a: ResizeArgs): void {
   const layout = checkLayout(kernel, a.layout ?? 'nchw');
   const { B, C, inH, inW, outH, outW } = a;
   const shapes = `x [${B}, ${C}, ${inH}, ${inW}] → ${layout} ${outH}×${outW}${a.accumulate ? ' accumulate' : ''}`;
@@ -30,8 +30,8 @@ export function recordResize(rec: Recorder, kernel: 'resize_bicubic' | 'resize_a
   const out = bindWindow(rec.ctx, kernel, shapes, 'out', a.out, B * C * outH * outW);
   const { WG } = tuning.featureMap;
   const [nx, ny] = fold1D(ceilDiv(B * C * outH * outW, WG), rec.ctx.limits.maxComputeWorkgroupsPerDimension);
-  // Bicubic takes the scales as f32, computed like PyTorch's area_pixel_compute_scale (in/out).
-  const scales: Record<string, number> = kernel === 'resize_bicubic' ? { scaleH: inH / outH, scaleW: inW / outW } : {};
+  // Bicubic and bilinear take the scales as f32, computed like PyTorch's area_pixel_compute_scale (in/out).
+  const scales: Record<string, number> = kernel !== 'resize_area' ? { scaleH: inH / outH, scaleW: inW / outW } : {};
   rec.dispatch({
     shader: kernel,
     defines: { WG, TOKENS: layout === 'tokens' ? 1 : 0, ACCUM: a.accumulate ? 1 : 0 },

@@ -1,6 +1,7 @@
 /**
  * CPU references of the resizes, written from PyTorch's definitions (float64):
  * bicubic (align_corners=False, A=−0.75, unclamped source coordinate, border-clamped taps) and
+ * bilinear (align_corners=False, no antialias, source clamped at 0) and
  * area (adaptive average pooling with bins [floor(i·in/out), ceil((i+1)·in/out))).
  * Input NCHW [B, C, inH, inW]; output NCHW or tokens [B, outH·outW, C].
  */
@@ -45,6 +46,32 @@ export function resizeBicubicRef(x: ArrayLike<number>, B: number, C: number, inH
             acc += ay.w[oy][k] * row;
           }
           out[outIndex(layout, b, c, oy * outW + ox, C, outH * outW)] = acc;
+        }
+    }
+  return out;
+}
+
+/** Bilinear as F.interpolate(mode='bilinear', align_corners=False, antialias=False), float64. */
+export function resizeBilinearRef(x: ArrayLike<number>, B: number, C: number, inH: number, inW: number, outH: number, outW: number, layout: Layout = 'nchw'): Float64Array {
+  const out = new Float64Array(B * C * outH * outW);
+  const axis = (inN: number, outN: number) =>
+    Array.from({ length: outN }, (_, o) => {
+      const s = Math.max(0, (o + 0.5) * (inN / outN) - 0.5);
+      const i0 = Math.min(Math.floor(s), inN - 1);
+      return { i0, i1: Math.min(i0 + 1, inN - 1), l: s - i0 };
+    });
+  const ay = axis(inH, outH);
+  const ax = axis(inW, outW);
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < C; c++) {
+      const base = (b * C + c) * inH * inW;
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0; ox < outW; ox++) {
+          const { i0: y0, i1: y1, l: ly } = ay[oy];
+          const { i0: x0, i1: x1, l: lx } = ax[ox];
+          const at = (y: number, xx: number) => x[base + y * inW + xx];
+          const v = (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+          out[outIndex(layout, b, c, oy * outW + ox, C, outH * outW)] = v;
         }
     }
   return out;

@@ -22,3 +22,19 @@ export function ropeRef(
   }
   return out;
 }
+
+/** Plain-TypeScript table RoPE (interleaved pairs, rope_pairs.wgsl), float64: a rotated copy of x [B, T, ·]; table [T, D/2, 2] = (cos, sin). */
+export function ropePairsRef(x: Float32Array, table: Float32Array, s: { B: number; T: number; H: number; D: number; stride?: number }): Float32Array {
+  const { B, T, H, D } = s;
+  const stride = s.stride ?? H * D;
+  const half = D / 2;
+  const out = Float32Array.from(x);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let p = 0; p < half; p++) {
+    const e = (b * T + t) * stride + h * D + 2 * p;
+    const [c, sn] = [table[(t * half + p) * 2], table[(t * half + p) * 2 + 1]];
+    const [a0, a1] = [x[e], x[e + 1]];
+    out[e] = a0 * c - a1 * sn;
+    out[e + 1] = a0 * sn + a1 * c;
+  }
+  return out;
+}

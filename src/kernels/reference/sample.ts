@@ -156,3 +156,21 @@ export function sampleRef(logits: Float32Array, o: SampleRefOptions): SampleResu
   }
   return out;
 }
+
+/**
+ * Bitwise sampling (sample_bits.wgsl): token r's bit j is sampleRow over its logit pair (2j, 2j+1), drawn at
+ * position posOffset + r·d + j. Returns each bit's result (row-major [T, d]).
+ */
+export function sampleBitsRef(logits: Float32Array, o: Omit<SampleParams, 'pos'> & { T: number; d: number; rowStride?: number; uncondOffset?: number; posOffset?: number }): SampleResult[] {
+  const stride = o.rowStride ?? 2 * o.d;
+  const out: SampleResult[] = [];
+  for (let r = 0; r < o.T; r++) {
+    for (let j = 0; j < o.d; j++) {
+      const at = r * stride + 2 * j;
+      const cond = logits.subarray(at, at + 2);
+      const uncond = o.uncondOffset === undefined ? null : logits.subarray(o.uncondOffset + at, o.uncondOffset + at + 2);
+      out.push(sampleRow(cond, uncond, { ...o, pos: (o.posOffset ?? 0) + r * o.d + j }));
+    }
+  }
+  return out;
+}
