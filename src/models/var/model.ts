@@ -10,7 +10,8 @@ import { ModelConfigError } from '../../api/errors';
 import { readTensorsF32, uploadSafetensors, weightFiles, type ByteSource, type GpuWeight, type WeightSet } from '../weights';
 import { parseVarConfig, type VarConfig } from './config';
 import { bindVarBlocks, type VarBlocks } from './transformer';
-import { VarVaeDecoder } from './vae-decoder';
+import { varVaeDecoder } from './vae-decoder';
+import type { ConvDecoder } from '../conv-decoder';
 
 /** Tensors the kernels read as f32 (gathers, tables, the codebook, the per-head scale). */
 const F32_TENSORS = /(pos_start|pos_1LC|lvl_embed\.weight|class_emb\.weight|quantize\.embedding\.weight|scale_mul_1H11|\.bias)$/;
@@ -22,7 +23,7 @@ export interface VarSources {
 
 export class VarModel {
   readonly blocks: VarBlocks;
-  readonly decoder: VarVaeDecoder;
+  readonly decoder: ConvDecoder;
   readonly codebook: GpuWeight;
   readonly wordEmbed: { w: GpuWeight; b: GpuWeight };
   readonly phi: Array<{ w: GpuWeight; b: GpuWeight }>;
@@ -58,7 +59,7 @@ export class VarModel {
       w: weights.expectShape(`vae.quantize.quant_resi.qresi_ls.${k}.weight`, [v.zChannels, v.zChannels, 3, 3]),
       b: weights.expectShape(`vae.quantize.quant_resi.qresi_ls.${k}.bias`, [v.zChannels]),
     }));
-    this.decoder = new VarVaeDecoder(ctx, weights, config);
+    this.decoder = varVaeDecoder(ctx, weights, config);
     weights.markUsed('var.pos_start', 'var.pos_1LC', 'var.lvl_embed.weight', 'var.class_emb.weight'); // read on the CPU
     weights.assertAllUsed();
     this.posLvl = uploadBuffer(ctx, posLvl, 'var-pos-lvl');
