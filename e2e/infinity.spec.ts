@@ -79,3 +79,16 @@ test('Infinity from .pth as published, in the browser: greedy bits equal the ref
   expect(picked.name).toBe('infinity-d2-c64');
   expect(picked.sampled).toEqual(sampledInNode);
 });
+
+test('Infinity on WebGPU in the browser (device: webgpu, the kernels on SwiftShader): greedy bits equal the reference', async ({ page, context }) => {
+  test.setTimeout(300_000);
+  await context.route('**/__infinity/**', serve([]));
+  await page.goto('/e2e/infinity/index.html');
+  await expect(page.locator('#log')).toHaveText('ready');
+  const c = index.cases[0];
+  const r = await page.evaluate(([m, v, f, cs]) => (globalThis as unknown as { infinity: { run(m: string, v: string, f: string, c: unknown, d: string): Promise<Result> } }).infinity.run(m, v, f, cs, 'webgpu'),
+    [`/__infinity/${index.model}`, `/__infinity/${index.vae}`, `/__infinity/${index.features}`, { cfg: c.cfg, tau: c.tau, aspect: c.h_div_w }] as const);
+  expect([r.family, r.device]).toEqual(['infinity', 'webgpu']);
+  const cmp = compareGreedy(readInfinityGolden(c, new Uint8Array(readFileSync(join(DIR, c.tensors))), 32), r.greedy, 32);
+  expect(cmp.problems, `greedy bits of ${c.name} on WebGPU`).toEqual([]);
+});

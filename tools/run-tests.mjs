@@ -16,6 +16,7 @@ const stages = [
   ['CLI refuses corrupt models in Node (Dawn)', 'npm run test:cli-corrupt'],
   ['converted VAR vs PyTorch reference in Node (Dawn)', 'npm run test:var'],
   ['converted VAR vs PyTorch reference in Node (wasm backend)', 'npm run test:var:wasm'],
+  ['Infinity from .pth vs PyTorch reference in Node (Dawn)', 'npm run test:infinity'],
   ['Infinity from .pth vs PyTorch reference in Node (wasm backend)', 'npm run test:infinity:wasm'],
   ['ONNX decoder graph on the wasm EP vs PyTorch (Node)', 'npm run test:wasm'],
   ['python tools', 'npm run test:py'],

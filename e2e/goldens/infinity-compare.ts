@@ -109,7 +109,8 @@ export function compareTeacherForced(g: InfinityGolden, outs: ScaleOutput[]): { 
   });
   const last = outs[outs.length - 1];
   const ef = last?.fhat ? maxAbs(last.fhat, g.fhat) : Infinity;
-  const ei = last?.image ? maxAbs(last.image, g.image) : Infinity;
+  // The decoder's output is clamped to [−1, 1] (the GPU packs it to RGBA and clamps there).
+  const ei = last?.image ? maxAbs(last.image.map((x) => Math.min(1, Math.max(-1, x))), g.image) : Infinity;
   worst.fhat = ef;
   worst.image = ei;
   if (!(ef <= TOL.fhat)) problems.push(`f̂ error ${ef.toExponential(2)} > ${TOL.fhat}`);

@@ -12,18 +12,18 @@ async function features(url: string) {
   return { data: tensorToF32(bytes.subarray(t.begin, t.begin + t.bytes), { ...t, begin: 0 }), shape: [t.shape[0], t.shape[1]] as [number, number] };
 }
 
-async function generate(engine: Awaited<ReturnType<typeof createEngine>>, featuresUrl: string, c: Case) {
+async function generate(engine: Awaited<ReturnType<typeof createEngine>>, featuresUrl: string, c: Case, sample = true) {
   const textFeatures = await features(featuresUrl);
   const greedy = await engine.generateImage({ textFeatures, seed: 0, cfg: c.cfg, temperature: c.tau, topK: 1, topP: 0, aspect: c.aspect, previews: false });
-  const sampled = await engine.generateImage({ textFeatures, seed: 7, cfg: 3, temperature: 0.5, topK: 0, topP: 0.97, previews: false });
-  return { greedy: greedy.codes, sampled: sampled.codes, size: [greedy.image.width, greedy.image.height] };
+  const sampled = sample ? await engine.generateImage({ textFeatures, seed: 7, cfg: 3, temperature: 0.5, topK: 0, topP: 0.97, previews: false }) : undefined;
+  return { greedy: greedy.codes, sampled: sampled?.codes, size: [greedy.image.width, greedy.image.height] };
 }
 
-async function run(model: string, vae: string, featuresUrl: string, c: Case) {
-  const engine = await createEngine();
+async function run(model: string, vae: string, featuresUrl: string, c: Case, device?: 'webgpu' | 'wasm') {
+  const engine = await createEngine(device ? { device } : undefined);
   const phases: string[] = [];
   const info = await engine.loadModel(model, { warmUp: false, checkpoint: { vae }, onProgress: (p) => phases.includes(p.phase) || phases.push(p.phase) });
-  const out = await generate(engine, featuresUrl, c);
+  const out = await generate(engine, featuresUrl, c, device !== 'webgpu');
   await engine.dispose();
   return { name: info.name, family: info.family, device: info.device.backend, cached: info.cached, phases, ...out };
 }

@@ -3,7 +3,7 @@
 // per case, teacher-forced logits / next inputs / f̂ / image within the issue's tolerances, free-running
 // greedy bits equal off near ties, and seeded top-p sampling reproducible; then the same model loaded by the
 // engine from the .pth files (auto picks the CPU for it), greedy bits equal the golden.
-// Usage: tsx e2e/node/run-infinity-goldens.ts [goldenDir]
+// Usage: tsx e2e/node/run-infinity-goldens.ts [--device webgpu|wasm] [goldenDir]   (default wasm; webgpu runs on Dawn)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +19,17 @@ import { driveScales, type ScaleOutput } from '../../src/engine/scale-driver';
 import { InThreadEngine } from '../../src/engine/engine';
 import { createFileFetch } from '../../src/cli/file-fetch';
 import { localDirFetch, LOCAL_BASE } from './local-fetch';
+import { createNodeGpu } from '../../src/gpu/node-gpu';
+import { createGpuContext, type GpuContext } from '../../src/gpu/device';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend';
+import { infinityFamily } from '../../src/models/infinity/family';
+import type { Backend } from '../../src/backends/backend';
+import type { ImageSteps, LoadedModel } from '../../src/models/family';
 import { compareGreedy, compareTeacherForced, readInfinityGolden, RESOLUTION_OF_PN, type InfinityGoldenIndex } from '../goldens/infinity-compare';
 
-const goldenDir = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'e2e/goldens/infinity-tiny';
+const args = process.argv.slice(2);
+const device = args.includes('--device') ? args[args.indexOf('--device') + 1] : 'wasm';
+const goldenDir = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--device') ?? 'e2e/goldens/infinity-tiny';
 const index = JSON.parse(readFileSync(join(goldenDir, 'index.json'), 'utf8')) as InfinityGoldenIndex;
 const read = (f: string) => new Uint8Array(readFileSync(join(goldenDir, f)));
 let passed = 0;
@@ -47,10 +55,33 @@ const files = await loadModelFiles(LOCAL_BASE, { fetch: localDirFetch(dir), stor
 const arch = converted.config.architecture as { bits: number; depth: number; dim: number };
 report(arch.depth === 2 && arch.dim === 64 && arch.bits === 32, `sizes read from the shapes: depth ${arch.depth}, width ${arch.dim}, ${arch.bits} bits`);
 
-const rt = await wasmRuntime({});
-const m = await loadOnWasm(rt, { config: files.config as Record<string, unknown>, json: (p) => files.files.get(p)?.json(), files: files.files });
-const backend = new WasmBackend(rt);
+const modelFiles = { config: files.config as Record<string, unknown>, json: (p: string) => files.files.get(p)?.json(), files: files.files };
+let m: LoadedModel<unknown, unknown>;
+let backend: Backend<unknown, unknown>;
+let ctx: GpuContext | undefined;
+if (device === 'webgpu') {
+  ctx = await createGpuContext({ gpu: await createNodeGpu() });
+  m = infinityFamily.load(ctx, modelFiles) as LoadedModel<unknown, unknown>;
+  backend = new WebGpuBackend(ctx) as Backend<unknown, unknown>;
+} else {
+  const rt = await wasmRuntime({});
+  m = (await loadOnWasm(rt, modelFiles)) as LoadedModel<unknown, unknown>;
+  backend = new WasmBackend(rt) as Backend<unknown, unknown>;
+}
+console.log(`device: ${device}`);
 const d = arch.bits;
+
+/** Every scale's codes, without decoding an image (the decoder is what takes long on an emulated GPU). */
+async function codesOnly(steps: ImageSteps<unknown, unknown>): Promise<number[][]> {
+  const out: number[][] = [];
+  for (let s = 0; s < steps.grids.length; s++) {
+    const work = backend.begin(`scale-${s}`);
+    const got = await backend.run(work, { codes: steps.scheduleScale(work, s) });
+    out.push(Array.from(new Uint32Array(got.codes)));
+  }
+  steps.release();
+  return out;
+}
 
 for (const c of index.cases) {
   const g = readInfinityGolden(c, read(c.tensors), d);
@@ -64,34 +95,24 @@ for (const c of index.cases) {
   steps.release();
   const tf = compareTeacherForced(g, outs);
   const w = tf.worst;
-  report(!tf.problems.length, `Infinity ${c.name} teacher-forced: logits ${w.logitsRel.toExponential(1)} rel, next inputs ${w.next.toExponential(1)}, f̂ ${w.fhat.toExponential(1)}, image ${w.image.toExponential(1)}`, tf.problems);
+  report(!tf.problems.length, `Infinity ${c.name} on ${device} teacher-forced: logits ${w.logitsRel.toExponential(1)} rel, next inputs ${w.next.toExponential(1)}, f̂ ${w.fhat.toExponential(1)}, image ${w.image.toExponential(1)}`, tf.problems);
   // Free-running greedy.
-  const free = m.imageSteps(opts, smp);
-  const codes: number[][] = [];
-  for await (const o of driveScales(backend, free, { previews: false })) codes.push(o.codes);
-  free.release();
+  const codes = await codesOnly(m.imageSteps(opts, smp));
   const gr = compareGreedy(g, codes, d);
-  report(!gr.problems.length, `Infinity ${c.name} free-running greedy: bits equal over ${gr.comparedScales} of ${c.scales.length} scales (near ties flipped: ${gr.tiesFlipped})`, gr.problems);
+  report(!gr.problems.length, `Infinity ${c.name} on ${device} free-running greedy: bits equal over ${gr.comparedScales} of ${c.scales.length} scales (near ties flipped: ${gr.tiesFlipped})`, gr.problems);
 }
 
 // Seeded sampling with top-p: the same codes twice, different with another seed.
 {
-  const run = async (seed: number) => {
-    const st = m.imageSteps({ textFeatures }, { seed, cfg: 3, topK: 0, topP: 0.97, temperature: 0.5 });
-    const codes: number[][] = [];
-    for await (const o of driveScales(backend, st, { previews: false })) codes.push(o.codes);
-    st.release();
-    return JSON.stringify(codes);
-  };
+  const run = async (seed: number) => JSON.stringify(await codesOnly(m.imageSteps({ textFeatures }, { seed, cfg: 3, topK: 0, topP: 0.97, temperature: 0.5 })));
   const [a, b, other] = [await run(7), await run(7), await run(8)];
-  report(a === b && a !== other, 'Infinity seeded top-p sampling: the same seed gives the same bits, another seed others');
-  writeFileSync(join(dir, 'seeded.json'), a);
+  report(a === b && a !== other, `Infinity on ${device}, seeded top-p sampling: the same seed gives the same bits, another seed others`);
 }
 m.destroy();
 
 // The engine, from the .pth files as published: auto picks the CPU backend for Infinity; greedy bits equal the golden.
 {
-  const engine = new InThreadEngine({ storage: 'memory', fetch: createFileFetch() });
+  const engine = new InThreadEngine({ storage: 'memory', fetch: createFileFetch(), ...(ctx ? { gpu: await createNodeGpu(), device: 'webgpu' as const } : {}) });
   const phases = new Set<string>();
   const url = (f: string) => pathToFileURL(join(goldenDir, f)).href;
   const info = await engine.loadModel(url(index.model), { warmUp: false, checkpoint: { vae: url(index.vae) }, onProgress: (p) => phases.add(p.phase) });
@@ -99,10 +120,11 @@ m.destroy();
   const g = readInfinityGolden(c, read(c.tensors), d);
   const r = await engine.generateImage({ textFeatures, seed: 0, cfg: c.cfg, topK: 1, topP: 0, temperature: c.tau, previews: false });
   const gr = compareGreedy(g, r.codes, d);
-  report(!gr.problems.length && info.family === 'infinity' && info.device.backend === 'wasm' && phases.has('convert') && r.image.width === 256,
+  report(!gr.problems.length && info.family === 'infinity' && info.device.backend === device && phases.has('convert') && r.image.width === 256,
     `engine.loadModel(infinity_d2.pth, { checkpoint: { vae } }) on ${info.device.backend} (${info.device.reason}): greedy bits equal the golden over ${gr.comparedScales} scales; image ${r.image.width}×${r.image.height}`, gr.problems);
   await engine.dispose();
 }
+ctx?.destroy();
 rmSync(dir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

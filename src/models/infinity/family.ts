@@ -1,14 +1,17 @@
 /**
  * The Infinity family in the registry: text-to-image by bitwise next-scale prediction (FoundationVision/
- * Infinity checkpoints, converted as published by convert-pth.ts). This version runs it on the CPU (wasm)
- * backend (backends/wasm/infinity/); on WebGPU it says so with a typed error, and `auto` picks the CPU.
+ * Infinity checkpoints, converted as published by convert-pth.ts), on WebGPU (model.ts, generator.ts) and
+ * on the CPU backend (backends/wasm/infinity/).
  */
 import type { GpuContext } from '../../gpu/device';
-import { InvalidOptionError, PromptTooLongError, UnsupportedTaskError } from '../../api/errors';
+import { InvalidOptionError, PromptTooLongError } from '../../api/errors';
 import type { GenerateImageOptions } from '../../api/types';
-import type { LoadedModel, ModelFamily, ModelFiles } from '../family';
+import type { ImageSampling, LoadedModel, ModelFamily, ModelFiles } from '../family';
+import type { ByteSource } from '../weights';
+import { InfinityModel } from './model';
+import { InfinityImageSteps } from './generator';
 import { formatCount } from '../format-count';
-import { parseInfinityConfig, type InfinityConfig } from './config';
+import type { InfinityConfig } from './config';
 import { infinitySchedule, parseAspect, type InfinitySchedule } from './schedule';
 
 /** What the engine shows of an Infinity model (ModelInfo's family part). */
@@ -49,9 +52,18 @@ export function infinityRequestSchedule(c: InfinityConfig, opts: GenerateImageOp
 export const infinityFamily: ModelFamily = {
   family: 'infinity',
   description: 'Infinity text-to-image generators (bitwise next-scale prediction, FoundationVision/Infinity)',
-  runsOnWebgpu: false,
-  load(_ctx: GpuContext, files: ModelFiles): LoadedModel {
-    const c = parseInfinityConfig(files.config);
-    throw new UnsupportedTaskError(c.name, 'run on WebGPU in this version', "Load it with device: 'wasm' (or 'auto', which picks the CPU backend for it).");
+  load(ctx: GpuContext, files: ModelFiles): LoadedModel {
+    const m = InfinityModel.load(ctx, { config: files.config, weights: new Map<string, ByteSource>(files.files) });
+    const c = m.config;
+    return {
+      info: infinityInfo(c, m.weights.parameters),
+      sampling: c.sampling,
+      gpuBytes: m.gpuBytes,
+      imageSteps: (opts: GenerateImageOptions, smp: ImageSampling) => {
+        const f = infinityTextFeatures(c, opts);
+        return new InfinityImageSteps(ctx, m, f.data, f.length, infinityRequestSchedule(c, opts), smp);
+      },
+      destroy: () => m.destroy(),
+    };
   },
 };
