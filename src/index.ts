@@ -15,5 +15,6 @@ export { configure, resolveModel, type NextscaleConfig } from './lib/shared';
 export { loadModel, generateImage, chat, listCachedModels, deleteCachedModel } from './lib/api';
 export type { LoadOptions, GeneratedImage, ImageGeneration, ChatStream } from './lib/api';
 export { defineElements, NextscaleImageElement, NextscaleChatElement } from './elements/define';
+export { textFeaturesFromSafetensors } from './formats/text-features';
 export type * from './api/types';
 export * from './api/errors';

@@ -15,6 +15,7 @@ import { addScale, clearOutput, renderCache, renderClassNames, setState, setStat
 import { renderModelAbout } from '../lib/model-about';
 import { deviceLabel, deviceLine } from '../lib/device-line';
 import { watchText } from '../lib/text-check';
+import { textFeaturesFromSafetensors } from '../formats/text-features';
 
 const DEFAULT_MODEL = '/models/nextscale-tiny/';
 /** Where the model comes from: a folder URL, or files the user picked (named by their folder). */
@@ -76,8 +77,10 @@ function applyModelInfo(info: ModelInfo): void {
   ui.topK.value = String(info.sampling.topK);
   ui.topP.value = String(info.sampling.topP);
   const byClass = info.conditioning === 'class';
-  ui.promptField.hidden = byClass;
+  const byFeatures = info.conditioning === 'text-features';
+  ui.promptField.hidden = byClass || byFeatures;
   ui.classField.hidden = !byClass;
+  ui.featuresField.hidden = !byFeatures;
   renderClassNames(byClass ? info.classNames : undefined);
   if (info.note) setStatus(info.note);
 }
@@ -107,6 +110,13 @@ function numberFrom(input: HTMLInputElement, what: string, integer: boolean): nu
   return v;
 }
 
+/** An Infinity model's text features, from the picked .safetensors file. */
+async function readFeatures(): Promise<GenerateImageOptions['textFeatures']> {
+  const file = ui.textFeatures.files?.[0];
+  if (!file) throw new NextscaleError('E_INVALID_OPTION', 'This model takes the prompt\'s text features: pick a .safetensors file with a "features" tensor.');
+  return textFeaturesFromSafetensors(new Uint8Array(await file.arrayBuffer()), file.name);
+}
+
 function readOptions(info: ModelInfo | undefined): GenerateImageOptions {
   const opts: GenerateImageOptions = {
     seed: numberFrom(ui.seed, 'Seed', true) >>> 0,
@@ -115,7 +125,7 @@ function readOptions(info: ModelInfo | undefined): GenerateImageOptions {
     topP: numberFrom(ui.topP, 'Top-p', false),
   };
   if (info?.conditioning === 'class') opts.classLabel = numberFrom(ui.classLabel, 'Class label', true);
-  else opts.prompt = ui.prompt.value;
+  else if (info?.conditioning !== 'text-features') opts.prompt = ui.prompt.value;
   return opts;
 }
 
@@ -134,10 +144,12 @@ async function generate(): Promise<void> {
   let opts: GenerateImageOptions;
   try {
     opts = readOptions(demo.info);
+    if (demo.info?.conditioning === 'text-features') opts.textFeatures = await readFeatures();
   } catch (e) {
     return fail(e);
   }
-  clearOutput(opts.prompt !== undefined ? `“${opts.prompt.trim()}” · seed ${opts.seed}` : `class ${opts.classLabel} · seed ${opts.seed}`);
+  const what = opts.prompt !== undefined ? `“${opts.prompt.trim()}”` : opts.textFeatures ? `text features [${opts.textFeatures.shape.join('×')}]` : `class ${opts.classLabel}`;
+  clearOutput(`${what} · seed ${opts.seed}`);
   const controller = (run = new AbortController());
   setRunning(true);
   setState('generating');
@@ -154,7 +166,8 @@ async function generate(): Promise<void> {
       const { preview: _preview, ...rest } = e;
       demo.events.push(rest);
       addScale(e);
-      setStatus(`Scale ${e.scale + 1} of ${e.scales} (${e.grid}×${e.grid}) — ${formatMs(e.timings.elapsedMs)}`);
+      const [h, w] = e.shape ?? [e.grid, e.grid];
+      setStatus(`Scale ${e.scale + 1} of ${e.scales} (${h}×${w}) — ${formatMs(e.timings.elapsedMs)}`);
     });
     const result = await engine!.generateImage({ ...opts, signal: controller.signal }, onScale);
     timed(() => {

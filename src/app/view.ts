@@ -17,6 +17,8 @@ export const ui = {
   prompt: $<HTMLTextAreaElement>('prompt'),
   promptField: $<HTMLElement>('prompt-field'),
   classField: $<HTMLElement>('class-field'),
+  featuresField: $<HTMLElement>('features-field'),
+  textFeatures: $<HTMLInputElement>('text-features'),
   classLabel: $<HTMLInputElement>('class-label'),
   classNames: $<HTMLDataListElement>('class-names'),
   className: $<HTMLElement>('class-name'),
@@ -110,7 +112,8 @@ export function addScale(e: ScaleEvent): void {
   if (e.preview) draw(c, e.preview);
   const grid = document.createElement('span');
   grid.className = 'grid';
-  grid.textContent = `${e.grid}×${e.grid}`;
+  const [h, w] = e.shape ?? [e.grid, e.grid];
+  grid.textContent = `${h}×${w}`;
   const fwd = document.createElement('span');
   fwd.textContent = `fwd ${formatMs(e.timings.forwardMs)}`;
   const prev = document.createElement('span');
