@@ -12,7 +12,8 @@ import { bytesAccess, readPth } from '../../src/formats/pth';
 import { parseSafetensors, tensorToF32 } from '../../src/formats/safetensors';
 import { convertInfinityPth } from '../../src/models/infinity/convert-pth';
 import { loadModelFiles, sha256Hex } from '../../src/store';
-import { wasmRuntime } from '../../src/backends/wasm/runtime';
+import { setWasmMemoryLimit, wasmRuntime } from '../../src/backends/wasm/runtime';
+import { NextscaleError } from '../../src/api/errors';
 import { loadOnWasm } from '../../src/backends/wasm/families';
 import { WasmBackend } from '../../src/backends/wasm/backend';
 import { driveScales, type ScaleOutput } from '../../src/engine/scale-driver';
@@ -107,6 +108,37 @@ for (const c of index.cases) {
   const run = async (seed: number) => JSON.stringify(await codesOnly(m.imageSteps({ textFeatures }, { seed, cfg: 3, topK: 0, topP: 0.97, temperature: 0.5 })));
   const [a, b, other] = [await run(7), await run(7), await run(8)];
   report(a === b && a !== other, `Infinity on ${device}, seeded top-p sampling: the same seed gives the same bits, another seed others`);
+}
+// Memory honesty: an image over the device's limits is refused before anything is allocated, with the numbers.
+{
+  const expectRefusal = (what: string, code: string, words: RegExp, f: () => unknown) => {
+    let err: unknown;
+    try {
+      f();
+    } catch (e) {
+      err = e;
+    }
+    const ok = err instanceof NextscaleError && err.code === code && words.test(err.message);
+    report(ok, `${what}: ${err instanceof Error ? err.message.slice(0, 160) : 'no error'}`);
+  };
+  if (ctx) {
+    const saved = ctx.limits.maxStorageBufferBindingSize;
+    ctx.limits.maxStorageBufferBindingSize = 64 * 2 ** 20;
+    expectRefusal('webgpu: a 1024² image whose decoder maps exceed maxStorageBufferBindingSize is refused', 'E_BUFFER_LIMIT', /1024×1024: a VAE decoder activation needs \d+ bytes/, () => m.imageSteps({ textFeatures, resolution: 1024 }, { seed: 0, cfg: 3, topK: 1, topP: 0, temperature: 0.5 }));
+    ctx.limits.maxStorageBufferBindingSize = saved;
+  } else {
+    setWasmMemoryLimit(200 * 2 ** 20);
+    expectRefusal('wasm: a 1024² image over a 200 MiB wasm memory is refused', 'E_WASM_OUT_OF_MEMORY', /KV cache .* decoder activations .* for a 1024×1024 image/, () => m.imageSteps({ textFeatures, resolution: 1024 }, { seed: 0, cfg: 3, topK: 1, topP: 0, temperature: 0.5 }));
+    setWasmMemoryLimit(60 * 2 ** 20);
+    let err: unknown;
+    try {
+      await loadOnWasm(await wasmRuntime({}), modelFiles);
+    } catch (e) {
+      err = e;
+    }
+    setWasmMemoryLimit();
+    report(err instanceof NextscaleError && err.code === 'E_WASM_OUT_OF_MEMORY' && /weights .* KV cache/.test(err.message), `wasm: the model over a 60 MiB wasm memory is refused at load: ${(err as Error)?.message?.slice(0, 160)}`);
+  }
 }
 m.destroy();
 

@@ -63,12 +63,15 @@ export class GpuOutOfMemoryError extends NextscaleError {
 }
 
 /** The CPU (wasm) backend could not hold the model: wasm32 addresses at most 4 GiB. Nothing stays loaded. */
+/** Bytes as GiB (two decimals) from 1 GiB up, MiB below. */
+const size = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${Math.round(b / 2 ** 20)} MiB`);
+
 export class WasmOutOfMemoryError extends NextscaleError {
   constructor(what: string, bytes: number, limitBytes: number, detail?: string) {
     super(
       'E_WASM_OUT_OF_MEMORY',
-      `${what} needs about ${(bytes / 2 ** 30).toFixed(2)} GiB of CPU (wasm) memory as f32, more than the ` +
-        `${(limitBytes / 2 ** 30).toFixed(1)} GiB a wasm32 backend can address${detail ? ` (${detail})` : ''}. ` +
+      `${what} needs about ${size(bytes)} of CPU (wasm) memory as f32, more than the ` +
+        `${size(limitBytes)} a wasm32 backend can address${detail ? ` (${detail})` : ''}. ` +
         "Use device: 'webgpu' on a machine with a GPU, or a smaller model.",
     );
   }

@@ -36,8 +36,9 @@ let memoryLimit = WASM_MEMORY_LIMIT;
  * the initializers at once, so about twice the weights as f32. `setWasmMemoryLimit` lowers the
  * ceiling (a host that wants to keep memory for itself; tests).
  */
-export function assertWasmFits(what: string, f32Bytes: number): void {
-  if (2 * f32Bytes > memoryLimit) throw new WasmOutOfMemoryError(what, 2 * f32Bytes, memoryLimit);
+export function assertWasmFits(what: string, f32Bytes: number, work?: { bytes: number; detail: string }): void {
+  const need = 2 * f32Bytes + (work?.bytes ?? 0);
+  if (need > memoryLimit) throw new WasmOutOfMemoryError(what, need, memoryLimit, work?.detail);
 }
 
 export function setWasmMemoryLimit(bytes = WASM_MEMORY_LIMIT): void {

@@ -11,7 +11,8 @@ import type { ByteSource } from '../weights';
 import { InfinityModel } from './model';
 import { InfinityImageSteps } from './generator';
 import { formatCount } from '../format-count';
-import type { InfinityConfig } from './config';
+import { parseInfinityConfig, type InfinityConfig } from './config';
+import { assertInfinityFitsGpu } from './memory';
 import { infinitySchedule, parseAspect, type InfinitySchedule } from './schedule';
 
 /** What the engine shows of an Infinity model (ModelInfo's family part). */
@@ -53,6 +54,8 @@ export const infinityFamily: ModelFamily = {
   family: 'infinity',
   description: 'Infinity text-to-image generators (bitwise next-scale prediction, FoundationVision/Infinity)',
   load(ctx: GpuContext, files: ModelFiles): LoadedModel {
+    const cfg = parseInfinityConfig(files.config);
+    assertInfinityFitsGpu(cfg, cfg.image.resolution, cfg.image.hDivW, ctx.limits); // before any upload
     const m = InfinityModel.load(ctx, { config: files.config, weights: new Map<string, ByteSource>(files.files) });
     const c = m.config;
     return {
@@ -61,7 +64,9 @@ export const infinityFamily: ModelFamily = {
       gpuBytes: m.gpuBytes,
       imageSteps: (opts: GenerateImageOptions, smp: ImageSampling) => {
         const f = infinityTextFeatures(c, opts);
-        return new InfinityImageSteps(ctx, m, f.data, f.length, infinityRequestSchedule(c, opts), smp);
+        const s = infinityRequestSchedule(c, opts);
+        assertInfinityFitsGpu(c, opts.resolution ?? c.image.resolution, s.hDivW, ctx.limits);
+        return new InfinityImageSteps(ctx, m, f.data, f.length, s, smp);
       },
       destroy: () => m.destroy(),
     };

@@ -35,6 +35,8 @@ export class WasmInfinityModel {
     /** f32 [levels, C]. */
     readonly lvlEmbed: Float32Array,
     readonly parameters: number,
+    /** Bytes of the weights as f32. */
+    readonly weightBytes: number,
   ) {}
 
   static async load(rt: WasmRuntime, files: ModelFiles): Promise<WasmInfinityModel> {
@@ -42,7 +44,8 @@ export class WasmInfinityModel {
     const w = new CpuWeights(weightFiles(config.files.weights, files.files), ['F32', 'F16', 'I8']);
     const a = config.arch;
     const mem = infinityMemory(config, config.image.resolution, config.image.hDivW, w.f32Bytes);
-    assertWasmFits(`The model "${config.name}" (${mem.describe})`, (w.f32Bytes + mem.workBytes) / 2); // counts twice what it is given
+    // Weights twice (the initializers and the sessions' copies), plus one image's work at the default resolution.
+    assertWasmFits(`The model "${config.name}"`, w.f32Bytes, { bytes: mem.workBytes, detail: mem.describe });
     for (const [name, shape] of infinityShapes(a)) {
       const have = w.shape(`infinity.${name}`);
       if (have.join() !== shape.join()) throw new ModelConfigError(`tensor "infinity.${name}" has shape [${have}] but the config implies [${shape}]`);
@@ -65,7 +68,7 @@ export class WasmInfinityModel {
       step: await session(graphs.step, 'transformer step'),
       decoder: await session(graphs.decoder, 'VAE decoder'),
     };
-    return new WasmInfinityModel(rt.ort, config, s, cfgUncond, posStart, lvlEmbed, w.parameters);
+    return new WasmInfinityModel(rt.ort, config, s, cfgUncond, posStart, lvlEmbed, w.parameters, w.f32Bytes);
   }
 
   destroy(): void {

@@ -3,7 +3,8 @@ import type { GenerateImageOptions } from '../../../api/types';
 import type { ImageSampling, LoadedModel, ModelFiles } from '../../../models/family';
 import { infinityInfo, infinityRequestSchedule, infinityTextFeatures } from '../../../models/infinity/family';
 import type { WasmOutput, WasmWork } from '../backend';
-import type { WasmRuntime } from '../runtime';
+import { assertWasmFits, type WasmRuntime } from '../runtime';
+import { infinityMemory } from '../../../models/infinity/memory';
 import { WasmInfinityImageSteps } from './image-steps';
 import { WasmInfinityModel } from './model';
 
@@ -16,7 +17,10 @@ export async function loadInfinityWasm(rt: WasmRuntime, files: ModelFiles): Prom
     gpuBytes: 0,
     imageSteps: (opts: GenerateImageOptions, smp: ImageSampling) => {
       const f = infinityTextFeatures(c, opts);
-      return new WasmInfinityImageSteps(m, f.data, f.length, infinityRequestSchedule(c, opts), smp);
+      const s = infinityRequestSchedule(c, opts);
+      const mem = infinityMemory(c, opts.resolution ?? c.image.resolution, s.hDivW, m.weightBytes);
+      assertWasmFits(`An image of "${c.name}"`, m.weightBytes, { bytes: mem.workBytes, detail: mem.describe });
+      return new WasmInfinityImageSteps(m, f.data, f.length, s, smp);
     },
     destroy: () => m.destroy(),
   };
