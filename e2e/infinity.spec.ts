@@ -78,6 +78,12 @@ test('Infinity from .pth as published, in the browser: greedy bits equal the ref
     [[`/__infinity/${index.model}`, `/__infinity/${index.vae}`], `/__infinity/${index.features}`] as [string[], string]);
   expect(picked.name).toBe('infinity-d2-c64');
   expect(picked.sampled).toEqual(sampledInNode);
+  // The library's API: loadModel(url, { vae }), generateImage({ model, vae, textFeatures }).
+  const lib = await page.evaluate(([m, v, f]) => (globalThis as unknown as { infinity: { runLibrary(m: string, v: string, f: string): Promise<{ name: string; codes: number[][]; size: number[] }> } }).infinity.runLibrary(m, v, f),
+    [`/__infinity/${index.model}`, `/__infinity/${index.vae}`, `/__infinity/${index.features}`] as const);
+  const c0 = index.cases[0];
+  expect(compareGreedy(readInfinityGolden(c0, new Uint8Array(readFileSync(join(DIR, c0.tensors))), 32), lib.codes, 32).problems).toEqual([]);
+  expect(lib.size).toEqual([256, 256]);
 });
 
 test('Infinity on WebGPU in the browser (device: webgpu, the kernels on SwiftShader): greedy bits equal the reference', async ({ page, context }) => {

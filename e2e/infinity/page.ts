@@ -2,6 +2,7 @@
 // files picked) in the worker engine with the IndexedDB cache, then generate from text features: greedily,
 // and with seeded top-p sampling. Reports the codes, the load phases and the device.
 import { createEngine } from '../../src/worker';
+import { generateImage, loadModel } from '../../src/index';
 import { parseSafetensors, tensorToF32 } from '../../src/formats/safetensors';
 
 interface Case { cfg: number; tau: number; aspect: number }
@@ -38,5 +39,12 @@ async function runPicked(urls: string[], featuresUrl: string, c: Case) {
   return { name: info.name, ...out };
 }
 
-(globalThis as unknown as { infinity: unknown }).infinity = { run, runPicked };
+/** The library's one-call API: loadModel(url, { vae }) then generateImage({ model, vae, textFeatures }). */
+async function runLibrary(model: string, vae: string, featuresUrl: string) {
+  const info = await loadModel(model, { vae });
+  const r = await generateImage({ model, vae, textFeatures: await features(featuresUrl), seed: 0, topK: 1, topP: 0, previews: false }).result;
+  return { name: info.name, device: info.device.backend, codes: r.codes, size: [r.image.width, r.image.height] };
+}
+
+(globalThis as unknown as { infinity: unknown }).infinity = { run, runPicked, runLibrary };
 document.getElementById('log')!.textContent = 'ready';

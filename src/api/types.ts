@@ -64,6 +64,8 @@ export interface LoadModelOptions {
    * and a scale schedule for non-official checkpoints. The converted model is cached like a download.
    */
   checkpoint?: { vae?: string; dtype?: 'f16' | 'int8' | 'f32'; scales?: number[] };
+  /** Shorthand for checkpoint.vae: the VAE .pth of an official checkpoint (e.g. infinity_vae_d32reg.pth). */
+  vae?: string;
 }
 
 /** What a loaded model is and can do. */

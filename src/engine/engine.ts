@@ -115,7 +115,7 @@ export class InThreadEngine implements Engine {
     if (this.lostError && this.lastLoad && !this.active) {
       const { urlOrId, opts } = this.lastLoad;
       this.lostError = null;
-      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp, checkpoint: opts.checkpoint, device: opts.device });
+      await this.load(urlOrId, { files: opts.files, warmUp: opts.warmUp, checkpoint: opts.checkpoint, vae: opts.vae, device: opts.device });
       this.deviceReset = true;
     }
     if (!this.active) throw this.lostError ?? new ModelConfigError('no model is loaded; call loadModel() first');
@@ -210,7 +210,7 @@ export class InThreadEngine implements Engine {
     await files.markValuesChecked(); // the weights passed the finite-value scan: a cached load skips it
     progress('ready');
     this.active = active;
-    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp, checkpoint: o.checkpoint, device: requested } };
+    this.lastLoad = { urlOrId, opts: { files: o.files, warmUp: o.warmUp, checkpoint: o.checkpoint, vae: o.vae, device: requested } };
     const m = active.model;
     return { ...m.info, id: files.id, gpuBytes: m.gpuBytes, cached: files.cached, note: files.note, device: active.device };
   }
@@ -317,7 +317,7 @@ export class InThreadEngine implements Engine {
  * transformer's .pth (the VAE is the picked vae*.pth, or the one the options name).
  */
 function checkpointSource(urlOrId: string, o: LoadModelOptions, local?: string): { var: string; options: NonNullable<LoadModelOptions['checkpoint']> } | undefined {
-  const options = o.checkpoint ?? {};
+  const options = { ...(o.checkpoint ?? {}), ...(o.vae !== undefined ? { vae: o.vae } : {}) };
   if (local) {
     const pths = (o.files ?? []).filter((f) => /\.pth$/i.test(f.name));
     if (!pths.length) return undefined;

@@ -13,11 +13,13 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Where it runs: 'auto' (default: the configured device), 'webgpu' or 'wasm'. */
   device?: Device;
+  /** An official checkpoint's VAE .pth (default: the published one beside the model's .pth). */
+  vae?: string;
 }
 
 /** Load a model (once per page; later calls share it). `urlOrId`: a model id, a folder URL or path. */
 export async function loadModel(urlOrId?: string, opts: LoadOptions = {}): Promise<ModelInfo> {
-  return (await loadShared(resolveModel(urlOrId), opts.onProgress, opts.signal, opts.device)).info;
+  return (await loadShared(resolveModel(urlOrId), opts.onProgress, opts.signal, opts.device, opts.vae)).info;
 }
 
 export interface GeneratedImage extends ImageResult {
@@ -33,11 +35,11 @@ export interface ImageGeneration extends AsyncIterable<ScaleEvent> {
   result: Promise<GeneratedImage>;
 }
 
-export function generateImage(opts: GenerateImageOptions & { model?: string; device?: Device }): ImageGeneration {
+export function generateImage(opts: GenerateImageOptions & { model?: string; device?: Device; vae?: string }): ImageGeneration {
   const events = new EventStream<ScaleEvent>();
-  const { model, device, ...rest } = opts;
+  const { model, device, vae, ...rest } = opts;
   const result = (async () => {
-    const { engine } = await loadShared(resolveModel(model), undefined, opts.signal, device);
+    const { engine } = await loadShared(resolveModel(model), undefined, opts.signal, device, vae);
     const r = await engine.generateImage(rest, events.push);
     const [bitmap, png] = await Promise.all([toImageBitmap(r.image), toPngBlob(r.image)]);
     return { ...r, bitmap, png };

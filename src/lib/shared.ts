@@ -7,7 +7,7 @@ import { checkDevice } from '../engine/device-choice';
 import { CancelledError } from '../api/errors';
 import { WorkerEngine } from '../worker/client';
 import { createEngineWorker } from '../worker/factory';
-import { DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL, resolveModelUrl } from '../store/model-url';
+import { DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL, isCheckpointSource, resolveCheckpointUrl, resolveModelUrl } from '../store/model-url';
 
 export interface NextscaleConfig {
   /** Where model ids (e.g. "nextscale-tiny") resolve: `${modelBaseUrl}${id}/`. Default "/models/". */
@@ -34,6 +34,8 @@ export function configure(c: Partial<NextscaleConfig>): NextscaleConfig {
  * are used as they are (relative ones against the page).
  */
 export function resolveModel(model?: string | null): string {
+  // An official checkpoint (.pth, hf:…) stays a file URL; anything else names a model folder.
+  if (model && isCheckpointSource(model)) return resolveCheckpointUrl(model);
   return resolveModelUrl(model, config.modelBaseUrl, config.defaultModel);
 }
 
@@ -46,8 +48,8 @@ interface Entry {
 const entries = new Map<string, Entry>();
 
 /** One engine per model and device: the same model on 'auto' and on 'wasm' are two engines. */
-function entryFor(url: string, device: Device): Entry {
-  const key = `${device} ${url}`;
+function entryFor(url: string, device: Device, vae?: string): Entry {
+  const key = `${device} ${url}${vae ? ` ${vae}` : ''}`;
   let e = entries.get(key);
   if (!e) {
     e = { engine: new WorkerEngine({ worker: createEngineWorker(), createWorker: createEngineWorker, device, wasmPaths: config.wasmPaths }), listeners: new Set() };
@@ -60,11 +62,11 @@ function entryFor(url: string, device: Device): Entry {
  * The shared engine of `url` with its model loaded (once); progress goes to every waiting caller.
  * `device`: where it runs (default: the configured device, 'auto').
  */
-export async function loadShared(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal, device?: Device | null): Promise<{ engine: Engine; info: ModelInfo }> {
-  const e = entryFor(url, checkDevice(device ?? config.device));
+export async function loadShared(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal, device?: Device | null, vae?: string): Promise<{ engine: Engine; info: ModelInfo }> {
+  const e = entryFor(url, checkDevice(device ?? config.device), vae);
   if (onProgress) e.listeners.add(onProgress);
   try {
-    e.info ??= e.engine.loadModel(url, { onProgress: (p) => e.listeners.forEach((l) => l(p)) }).catch((err) => {
+    e.info ??= e.engine.loadModel(url, { onProgress: (p) => e.listeners.forEach((l) => l(p)), ...(vae ? { vae } : {}) }).catch((err) => {
       e.info = undefined; // the next caller tries again
       throw err;
     });

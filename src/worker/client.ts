@@ -74,6 +74,7 @@ export class WorkerEngine implements Engine {
     // A checkpoint (.pth) stays a file URL, and its VAE too; a folder or id resolves to a folder URL.
     const target = rest.files?.length ? urlOrId : isCheckpointSource(urlOrId) ? resolveCheckpointUrl(urlOrId) : resolveModelUrl(urlOrId);
     if (rest.checkpoint?.vae && !rest.files?.length) rest.checkpoint = { ...rest.checkpoint, vae: resolveCheckpointUrl(rest.checkpoint.vae) };
+    if (rest.vae && !rest.files?.length) rest.vae = resolveCheckpointUrl(rest.vae);
     const info = await this.call(signal, 'Loading the model', (id) =>
       this.remote.loadModel(target, rest, id, onProgress ? proxy(onProgress) : undefined),
     );
