@@ -122,7 +122,7 @@ test('cli: Infinity from the official .pth files with --text-features: greedy bi
     const out = join(dir, `${c.name}.png`);
     const [h, w] = c.scales[c.scales.length - 1];
     const aspect = `${w}:${h}`; // width:height of the last grid: the same template
-    const r = await cli([...base, '--cfg', String(c.cfg), '--temperature', String(c.tau), '--aspect', aspect, '--tokens', tokens, '--out', out, '--device', 'wasm']);
+    const r = await cli([...base, '--cfg', String(c.cfg), '--tau', String(c.tau), '--aspect', aspect, '--tokens', tokens, '--out', out, '--device', 'wasm']);
     expect(r.code, r.stderr).toBe(0);
     const g = readInfinityGolden(c, new Uint8Array(readFileSync(join(dir0, c.tensors))), 32);
     const got = JSON.parse(readFileSync(tokens, 'utf8')) as { scales: number[][] };

@@ -30,6 +30,7 @@ Options for generate:
   --top-k <n>         keep the k most likely codes, 0 = off (default: the model's)
   --top-p <x>         nucleus mass in (0, 1], 1 = off (default: the model's)
   --temperature <x>   0 = greedy (default: the model's)
+  --tau <x>           Infinity's name for the temperature (logits / τ; default 0.5)
   --device <d>        auto (default: WebGPU on a real GPU, the CPU otherwise), webgpu, or wasm (the CPU)
   --out <file.png>    where to write the final image
   --tokens <file>     also write the sampled codes: {"scales": [[code, ...], ...]}, row-major per scale
@@ -166,6 +167,7 @@ const OPTIONS = {
   'top-k': { type: 'string' },
   'top-p': { type: 'string' },
   temperature: { type: 'string' },
+  tau: { type: 'string' },
   out: { type: 'string', short: 'o' },
   tokens: { type: 'string' },
   previews: { type: 'string' },
@@ -244,7 +246,7 @@ export function parseCli(argv: string[]): CliArgs {
     cfg: num('cfg', v.cfg, { min: 0 }),
     topK: num('top-k', v['top-k'], { integer: true, min: 0 }),
     topP: num('top-p', v['top-p'], { min: 0, max: 1 }),
-    temperature: num('temperature', v.temperature, { min: 0 }),
+    temperature: tauOrTemperature(v),
     out: v.out,
     tokens: v.tokens,
     previews: v.previews,
@@ -257,6 +259,12 @@ export function parseCli(argv: string[]): CliArgs {
     device: deviceArg(v),
     quiet: !!v.quiet,
   };
+}
+
+/** --tau is Infinity's name for the temperature; giving both is ambiguous. */
+function tauOrTemperature(v: Record<string, string | boolean | string[] | undefined>): number | undefined {
+  if (v.tau !== undefined && v.temperature !== undefined) throw new UsageError('give --tau or --temperature, not both (they are the same setting)');
+  return v.tau !== undefined ? num('tau', v.tau as string, { min: 0 }) : num('temperature', v.temperature as string | undefined, { min: 0 });
 }
 
 function convertArgs(v: Record<string, string | boolean | string[] | undefined>): ConvertArgs {

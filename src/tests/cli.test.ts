@@ -13,7 +13,13 @@ import { ModelNotFoundError, IntegrityError } from '../api/errors';
 
 test('parseCli: generate with every option, help, and usage errors', () => {
   const a = parseCli(['generate', '--prompt', 'red apple', '--seed', '7', '--cfg', '3', '--top-k', '10', '--top-p', '0.8', '--out', 'a.png', '--tokens', 't.json', '--previews', 'p']);
-  assert.deepEqual(a, { command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p', vae: undefined, patchNums: undefined, device: 'auto', quiet: false });
+  assert.deepEqual(a, {
+    command: 'generate', model: undefined, prompt: 'red apple', classLabel: undefined, seed: 7, cfg: 3, topK: 10, topP: 0.8, temperature: undefined, out: 'a.png', tokens: 't.json', previews: 'p',
+    vae: undefined, textFeatures: undefined, resolution: undefined, aspect: undefined, dtype: undefined, patchNums: undefined, device: 'auto', quiet: false,
+  });
+  // Infinity: text features instead of a prompt, its resolution class and aspect, τ, the conversion's dtype.
+  const inf = parseCli(['generate', '--model', 'infinity_125M_256x256.pth', '--text-features', 'f.safetensors', '--resolution', '512', '--aspect', '16:9', '--tau', '0.7', '--dtype', 'f32', '--out', 'x.png']) as unknown as Record<string, unknown>;
+  assert.deepEqual([inf.textFeatures, inf.resolution, inf.aspect, inf.temperature, inf.dtype, inf.prompt], ['f.safetensors', 512, '16:9', 0.7, 'f32', undefined]);
   assert.equal((parseCli(['generate', '--prompt', 'x', '--out', 'a.png', '--device', 'wasm']) as { device: string }).device, 'wasm');
   assert.equal((parseCli(['caption', '--image', 'x.png', '--device', 'webgpu']) as { device: string }).device, 'webgpu');
   assert.throws(() => parseCli(['generate', '--prompt', 'x', '--out', 'a.png', '--device', 'cpu']), /--device must be one of auto, webgpu, wasm; got "cpu"/);
@@ -26,7 +32,7 @@ test('parseCli: generate with every option, help, and usage errors', () => {
   const bad: [string[], RegExp][] = [
     [['generate', '--prompt', 'x'], /--out/],
     [['generate', '--out', 'x.png'], /--prompt/],
-    [['generate', '--prompt', 'x', '--class', '1', '--out', 'x.png'], /not both/],
+    [['generate', '--prompt', 'x', '--class', '1', '--out', 'x.png'], /not --prompt and --class/],
     [['generate', '--prompt', 'x', '--out', 'x.png', '--seed', '1.5'], /--seed must be an integer/],
     [['generate', '--prompt', 'x', '--out', 'x.png', '--seed', '4294967296'], /--seed/],
     [['generate', '--class', '1000', '--out', 'x.png'], /--class/],
@@ -37,6 +43,9 @@ test('parseCli: generate with every option, help, and usage errors', () => {
     [['convert', '--var', 'a.pth', '--out', 'o'], /--vae is required/],
     [['convert', '--var', 'a.pth', '--vae', 'b.pth', '--out', 'o', '--dtype', 'bf16'], /--dtype must be f16 or int8/],
     [['generate', '--class', '1', '--out', 'x.png', '--patch-nums', '1,x'], /--patch-nums/],
+    [['generate', '--prompt', 'x', '--text-features', 'f.safetensors', '--out', 'x.png'], /not --prompt and --text-features/],
+    [['generate', '--text-features', 'f.safetensors', '--tau', '0.5', '--temperature', '1', '--out', 'x.png'], /--tau or --temperature/],
+    [['generate', '--text-features', 'f.safetensors', '--dtype', 'bf16', '--out', 'x.png'], /--dtype must be f16, int8 or f32/],
   ];
   for (const [argv, re] of bad) assert.throws(() => parseCli(argv), (e) => e instanceof UsageError && re.test((e as Error).message), argv.join(' '));
 });
