@@ -11,7 +11,7 @@ import { wasmRuntime, type WasmRuntime } from '../../src/backends/wasm/runtime';
 import { loadOnWasm } from '../../src/backends/wasm/families';
 import { WasmBackend } from '../../src/backends/wasm/backend';
 import { imageSampling } from '../../src/engine/sampling-options';
-import { matmulModel } from './onnx-matmul';
+import { wasmMatmulCeiling } from './onnx-matmul';
 
 export interface EngineBenchImage {
   seed: number;
@@ -108,15 +108,7 @@ declare global {
 }
 window.__nextscaleWasmCeiling = async ({ n, reps }) => {
   const rt = await wasmRuntime({ wasmPaths: '/node_modules/onnxruntime-web/dist/' });
-  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const session = await rt.session(matmulModel(n, n, n, b), 'the MatMul ceiling');
-  const A = new rt.ort.Tensor('float32', b.slice(), [n, n]);
-  await session.run({ A });
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) await session.run({ A });
-  const ms = (performance.now() - t0) / reps;
-  await session.release();
-  return { gflops: (2 * n * n * n) / ms / 1e6, threads: rt.threads };
+  return { gflops: await wasmMatmulCeiling(rt, n, reps), threads: rt.threads };
 };
 document.getElementById('log')!.textContent = 'ready';
 

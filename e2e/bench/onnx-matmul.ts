@@ -107,3 +107,16 @@ export async function ortMatmul(M: number, K: number, N: number, a_MK: Float32Ar
     },
   };
 }
+
+/** The wasm EP's MatMul ceiling on this machine: GFLOP/s of an n³ f32 MatMul (one warm-up, the mean of `reps` runs). */
+export async function wasmMatmulCeiling(rt: { session(model: Uint8Array, what: string): Promise<import('onnxruntime-web').InferenceSession>; ort: Ort }, n = 1024, reps = 5): Promise<number> {
+  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const mm = await rt.session(matmulModel(n, n, n, b), 'the MatMul ceiling');
+  const A = new rt.ort.Tensor('float32', b.slice(), [n, n]);
+  await mm.run({ A });
+  const t1 = performance.now();
+  for (let i = 0; i < reps; i++) await mm.run({ A });
+  const gflops = (2 * n ** 3) / ((performance.now() - t1) / reps) / 1e6;
+  await mm.release();
+  return gflops;
+}

@@ -17,7 +17,7 @@ import { InThreadEngine } from '../../src/engine/engine';
 import { createFileFetch } from '../../src/cli/file-fetch';
 import { readTextFeatures } from '../../src/cli/text-features';
 import { wasmRuntime } from '../../src/backends/wasm/runtime';
-import { matmulModel } from './onnx-matmul';
+import { wasmMatmulCeiling } from './onnx-matmul';
 import { NextscaleError } from '../../src/api/errors';
 import { createNodeGpu } from '../../src/gpu/node-gpu';
 
@@ -65,16 +65,7 @@ for (const backend of devices.filter((d) => d !== 'pytorch')) {
   await engine.dispose();
 }
 if (devices.includes('wasm')) {
-  const rt = await wasmRuntime({ threads: cpus().length });
-  const n = 1024;
-  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const mm = await rt.session(matmulModel(n, n, n, b), 'the MatMul ceiling');
-  const A = new rt.ort.Tensor('float32', b.slice(), [n, n]);
-  await mm.run({ A });
-  const t1 = performance.now();
-  for (let i = 0; i < 5; i++) await mm.run({ A });
-  ceiling = (2 * n ** 3) / ((performance.now() - t1) / 5) / 1e6;
-  await mm.release();
+  ceiling = await wasmMatmulCeiling(await wasmRuntime({ threads: cpus().length }));
 }
 let peer: Record<string, number> | undefined;
 if (devices.includes('pytorch')) peer = JSON.parse(execFileSync(PY, ['tools/bench_infinity_torch.py', '--dir', dir], { encoding: 'utf8' }).trim().split('\n').pop()!);

@@ -27,7 +27,7 @@ import type { VarConfig } from '../../src/models/var/config';
 import { wasmRuntime } from '../../src/backends/wasm/runtime';
 import { loadOnWasm } from '../../src/backends/wasm/families';
 import { WasmBackend } from '../../src/backends/wasm/backend';
-import { matmulModel } from './onnx-matmul';
+import { wasmMatmulCeiling } from './onnx-matmul';
 
 const depth = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 16);
 // --only wasm,webgpu,pytorch picks peers (a filtered run); the default runs all three.
@@ -87,16 +87,7 @@ let c: VarConfig | undefined;
 if (devices.includes('wasm')) {
   const t = performance.now();
   const rt = await wasmRuntime({ threads: cpus().length });
-  // The wasm EP's ceiling on this machine: a 1024³ f32 MatMul on the same runtime.
-  const n = 1024;
-  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const mm = await rt.session(matmulModel(n, n, n, b), 'the MatMul ceiling');
-  const A = new rt.ort.Tensor('float32', b.slice(), [n, n]);
-  await mm.run({ A });
-  const t1 = performance.now();
-  for (let i = 0; i < 5; i++) await mm.run({ A });
-  wasmCeilingGflops = (2 * n ** 3) / ((performance.now() - t1) / 5) / 1e6;
-  await mm.release();
+  wasmCeilingGflops = await wasmMatmulCeiling(rt);
   console.log(`wasm (${rt.threads} threads): MatMul 1024³ at ${wasmCeilingGflops.toFixed(1)} GFLOP/s`);
   const m = await loadOnWasm(rt, { config: files.config as Record<string, unknown>, json: (p) => files.files.get(p)?.json(), files: files.files });
   const loadS = (performance.now() - t) / 1000;

@@ -7,6 +7,7 @@
  * small or odd tensors (vectors, norms, biases, embedding tables, codebooks) and anything whose
  * kernel wants f32 are converted to f32 on upload (`toF32`).
  */
+import type { LinearWeights } from '../kernels/matmul';
 import type { GpuContext } from '../gpu/device';
 import { createStorageBuffer, writeBuffer } from '../gpu/buffers';
 import { firstNonFinite, parseSafetensorsHeader, tensorToF32, type SafetensorsDtype, type TensorInfo } from '../formats/safetensors';
@@ -254,3 +255,9 @@ export function weightFiles(names: readonly string[], loaded: ReadonlyMap<string
     return { name, source };
   });
 }
+
+/** A weight's buffer and offset, as the kernels take a tensor. */
+export const weightRef = (w: GpuWeight): { buffer: GPUBuffer; offset: number } => ({ buffer: w.buffer, offset: w.offset });
+
+/** A PyTorch Linear's weight (and bias) as the matmul kernel takes them. */
+export const linearWeights = (w: GpuWeight, b?: GpuWeight): LinearWeights => ({ dtype: w.dtype, w: weightRef(w), bias: b ? weightRef(b) : undefined });

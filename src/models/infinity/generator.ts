@@ -18,7 +18,7 @@ import { interleaveCosSin } from '../../kernels/rope_pairs';
 import type { ImageSampling, ImageSteps } from '../family';
 import type { ConvDecoder } from '../conv-decoder';
 import type { InfinityModel } from './model';
-import { ropeTables, type InfinitySchedule } from './schedule';
+import { ropeTables, scheduleGeometry, type InfinitySchedule } from './schedule';
 import { InfinityWorkspace, recordInfinityForward, recordInfinityText } from './transformer';
 
 export class InfinityImageSteps implements ImageSteps {
@@ -28,7 +28,7 @@ export class InfinityImageSteps implements ImageSteps {
   readonly imageHeight: number;
   readonly imageWidth: number;
   private readonly ws: InfinityWorkspace;
-  private readonly begins: number[] = [];
+  private readonly begins: number[];
   private readonly codes: GPUBuffer;
   private readonly codeMap: GPUBuffer;
   private readonly fhat: GPUBuffer;
@@ -48,19 +48,11 @@ export class InfinityImageSteps implements ImageSteps {
     private smp: ImageSampling,
   ) {
     const { arch: a, vae } = m.config;
-    this.shapes = schedule.scales;
-    this.grids = schedule.scales.map(([h, w]) => Math.max(h, w));
+    const g = scheduleGeometry(schedule, vae.chMult.length);
+    ({ shapes: this.shapes, grids: this.grids, imageHeight: this.imageHeight, imageWidth: this.imageWidth, imageSize: this.imageSize, begins: this.begins } = g);
     const [H, W] = schedule.scales[schedule.scales.length - 1];
-    const up = 2 ** (vae.chMult.length - 1);
-    this.imageHeight = H * up;
-    this.imageWidth = W * up;
-    this.imageSize = Math.max(this.imageHeight, this.imageWidth);
-    let n = 0;
-    for (const [h, w] of schedule.scales) {
-      this.begins.push(n);
-      n += h * w;
-    }
-    const maxT = Math.max(...schedule.scales.map(([h, w]) => h * w));
+    const n = schedule.tokens;
+    const maxT = g.maxT;
     const B = smp.cfg !== 1 ? 2 : 1; // CFG 1 needs no negative row (the official loop drops it too)
     this.ws = new InfinityWorkspace(ctx, a, B, textLen, maxT, n);
     const pool = ctx.pool;

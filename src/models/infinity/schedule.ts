@@ -106,3 +106,33 @@ export function ropeTables(s: InfinitySchedule, headDim: number): { cos: Float32
   }
   return { cos, sin };
 }
+
+/** What both backends' steps derive from a schedule: the grids, the image's size and each scale's first token. */
+export interface ScheduleGeometry {
+  shapes: ReadonlyArray<readonly [number, number]>;
+  /** max(h, w) of each scale (the engine's square "grid"). */
+  grids: number[];
+  imageHeight: number;
+  imageWidth: number;
+  imageSize: number;
+  /** First token of each scale in the sequence. */
+  begins: number[];
+  /** Tokens of the largest scale. */
+  maxT: number;
+}
+
+/** `upLevels`: the decoder's resolution levels (each above the first doubles the side). */
+export function scheduleGeometry(s: InfinitySchedule, upLevels: number): ScheduleGeometry {
+  const [H, W] = s.scales[s.scales.length - 1];
+  const up = 2 ** (upLevels - 1);
+  const begins: number[] = [];
+  let n = 0;
+  for (const [h, w] of s.scales) {
+    begins.push(n);
+    n += h * w;
+  }
+  return {
+    shapes: s.scales, grids: s.scales.map(([h, w]) => Math.max(h, w)), imageHeight: H * up, imageWidth: W * up, imageSize: Math.max(H, W) * up,
+    begins, maxT: Math.max(...s.scales.map(([h, w]) => h * w)),
+  };
+}

@@ -21,7 +21,7 @@ import { recordKvAppend, type KvCacheRef } from '../../kernels/kv_append';
 import { recordAttention } from '../../kernels/attention';
 import { recordRopePairs } from '../../kernels/rope_pairs';
 import { recordGatedAcc, recordUnary } from '../../kernels/elementwise';
-import type { GpuWeight, WeightSet } from '../weights';
+import { linearWeights, weightRef, type GpuWeight, type WeightSet } from '../weights';
 import type { InfinityArch } from './config';
 
 export interface InfinityBlock {
@@ -73,8 +73,8 @@ export interface InfinityTables {
   total: number;
 }
 
-const ref = (w: GpuWeight) => ({ buffer: w.buffer, offset: w.offset });
-const lin = (w: GpuWeight, b?: GpuWeight): LinearWeights => ({ dtype: w.dtype, w: ref(w), bias: b ? ref(b) : undefined });
+const ref = weightRef;
+const lin = linearWeights;
 
 /** The CPU values the tables are made of (read as f32 at load). */
 export interface InfinityCpuTensors {

@@ -14,7 +14,7 @@ import { recordAttention } from '../../kernels/attention';
 import { recordBinary } from '../../kernels/elementwise';
 import { recordCodebookGather } from '../../kernels/codebook_gather';
 import { createStorageBuffer } from '../../gpu/buffers';
-import type { GpuWeight, WeightSet } from '../weights';
+import { linearWeights, weightRef, type GpuWeight, type WeightSet } from '../weights';
 import type { NextFlowArch } from './config';
 
 export interface LayerWeights {
@@ -36,8 +36,8 @@ export interface TransformerWeights {
   head: GpuWeight;
 }
 
-const ref = (w: GpuWeight) => ({ buffer: w.buffer, offset: w.offset });
-const lin = (w: GpuWeight, b?: GpuWeight): LinearWeights => ({ dtype: w.dtype, w: ref(w), bias: b ? ref(b) : undefined });
+const ref = weightRef;
+const lin = linearWeights;
 
 /** Look up and shape-check the transformer's tensors (prefix "lm."). */
 export function bindTransformerWeights(ws: WeightSet, a: NextFlowArch, vocab: number, prefix = 'lm.'): TransformerWeights {

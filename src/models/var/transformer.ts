@@ -13,7 +13,7 @@ import { recordLayerNorm } from '../../kernels/layernorm';
 import { recordKvAppend, type KvCacheRef } from '../../kernels/kv_append';
 import { recordAttention } from '../../kernels/attention';
 import { recordGatedAcc, recordUnary } from '../../kernels/elementwise';
-import type { GpuWeight, WeightSet } from '../weights';
+import { linearWeights, weightRef, type GpuWeight, type WeightSet } from '../weights';
 import type { VarArch } from './config';
 
 export interface VarBlock {
@@ -31,8 +31,8 @@ export interface VarBlocks {
   head: LinearWeights;
 }
 
-const ref = (w: GpuWeight) => ({ buffer: w.buffer, offset: w.offset });
-const lin = (w: GpuWeight, b?: GpuWeight): LinearWeights => ({ dtype: w.dtype, w: ref(w), bias: b ? ref(b) : undefined });
+const ref = weightRef;
+const lin = linearWeights;
 
 export function bindVarBlocks(ws: WeightSet, a: VarArch, vocab: number): VarBlocks {
   const C = a.dim;

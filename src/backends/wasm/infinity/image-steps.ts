@@ -10,7 +10,7 @@ import type * as Ort from 'onnxruntime-web';
 import { imageStep } from '../../../kernels/rng';
 import type { ImageSampling, ImageSteps } from '../../../models/family';
 import type { InfinitySchedule } from '../../../models/infinity/schedule';
-import { ropeTables } from '../../../models/infinity/schedule';
+import { ropeTables, scheduleGeometry } from '../../../models/infinity/schedule';
 import type { WasmOutput, WasmWork } from '../backend';
 import { imageToRgba, resizeBilinear } from '../cpu-ops';
 import { CpuSampler } from '../sample';
@@ -26,7 +26,7 @@ export class WasmInfinityImageSteps implements ImageSteps<WasmWork, WasmOutput> 
   readonly codes: Uint32Array;
   /** f̂ [d, H, W]. */
   readonly fhat: Float32Array;
-  private readonly begins: number[] = [];
+  private readonly begins: number[];
   private readonly B: number;
   private readonly cos: Float32Array;
   private readonly sin: Float32Array;
@@ -48,18 +48,9 @@ export class WasmInfinityImageSteps implements ImageSteps<WasmWork, WasmOutput> 
     private smp: ImageSampling,
   ) {
     const { arch: a, vae } = m.config;
-    this.shapes = schedule.scales;
-    this.grids = schedule.scales.map(([h, w]) => Math.max(h, w));
+    ({ shapes: this.shapes, grids: this.grids, imageHeight: this.imageHeight, imageWidth: this.imageWidth, imageSize: this.imageSize, begins: this.begins } = scheduleGeometry(schedule, vae.chMult.length));
     const [H, W] = schedule.scales[schedule.scales.length - 1];
-    const up = 2 ** (vae.chMult.length - 1);
-    this.imageHeight = H * up;
-    this.imageWidth = W * up;
-    this.imageSize = Math.max(this.imageHeight, this.imageWidth);
-    let n = 0;
-    for (const [h, w] of schedule.scales) {
-      this.begins.push(n);
-      n += h * w;
-    }
+    const n = schedule.tokens;
     this.codes = new Uint32Array(n);
     this.fhat = new Float32Array(a.bits * H * W);
     this.B = smp.cfg !== 1 ? 2 : 1; // CFG 1 needs no negative row (the official loop drops it too)
