@@ -16,6 +16,8 @@ export interface ScaleDriverOptions {
   what?: string;
   /** For tests and goldens: read back the first `captureLogits` rows of raw cond/uncond logits per scale (and f̂ at the end). */
   captureLogits?: number;
+  /** For tests and goldens: false skips the decode of the last scale too (default true: the image always comes). */
+  finalImage?: boolean;
 }
 
 export interface ScaleOutput {
@@ -67,7 +69,7 @@ export async function* driveScales<W, O>(backend: Backend<W, O>, steps: ImageSte
     let rgba: Uint8ClampedArray | undefined;
     let image: Float32Array | undefined;
     let previewMs = 0;
-    if (o.previews || last) {
+    if (o.previews || (last && o.finalImage !== false)) {
       const t1 = performance.now();
       const pw = backend.begin(`preview-${s}`);
       const want: Record<string, O> = { rgba: steps.schedulePreview(pw) };
