@@ -18,6 +18,7 @@ const stages = [
   ['converted VAR vs PyTorch reference in Node (wasm backend)', 'npm run test:var:wasm'],
   ['Infinity from .pth vs PyTorch reference in Node (Dawn)', 'npm run test:infinity'],
   ['Infinity from .pth vs PyTorch reference in Node (wasm backend)', 'npm run test:infinity:wasm'],
+  ['T5 encoder vs PyTorch reference in Node (wasm backend)', 'npm run test:t5:wasm'],
   ['ONNX decoder graph on the wasm EP vs PyTorch (Node)', 'npm run test:wasm'],
   ['python tools', 'npm run test:py'],
 ];
