@@ -9,6 +9,8 @@ import { compareWithGolden, DEFAULT_MODEL_DIR, GOLDEN_DIR, goldenCases, MODEL_DI
 import { decodePng } from '../src/cli/png';
 import { IMAGE_MAX_DIFF, imageDiff } from './goldens/compare';
 import { compareGreedy, readInfinityGolden, type InfinityGoldenIndex } from './goldens/infinity-compare';
+import { parseSafetensors, tensorToF32 } from '../src/formats/safetensors';
+import { textFeaturesFromSafetensors } from '../src/formats/text-features';
 
 const BIN = join(REPO, 'bin', 'nextscale.mjs');
 
@@ -138,6 +140,40 @@ test('cli: Infinity from the official .pth files with --text-features: greedy bi
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('E_INVALID_OPTION');
   expect(r.stderr).toContain('features');
+  rmSync(dir, { recursive: true });
+});
+
+test('cli: encode-text runs a T5 encoder folder as the hub has it (decoder never read) and its features feed Infinity, whose width it checks', async () => {
+  test.setTimeout(120_000);
+  const t5 = join(REPO, 'e2e', 'goldens', 't5-tiny');
+  const gold = new Uint8Array(readFileSync(join(t5, 'goldens.safetensors')));
+  const h = parseSafetensors('goldens', gold);
+  const ids = Array.from(new BigInt64Array(gold.slice(h.tensors.get('ids_40')!.begin, h.tensors.get('ids_40')!.begin + h.tensors.get('ids_40')!.bytes).buffer), Number);
+  const dir = mkdtempSync(join(tmpdir(), 'nextscale-cli-t5-'));
+  const out = join(dir, 'f.safetensors');
+  const r = await cli(['encode-text', '--model', t5, '--ids', ids.join(','), '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  const f = textFeaturesFromSafetensors(new Uint8Array(readFileSync(out)));
+  expect(f.shape).toEqual([40, 64]);
+  const wantInfo = h.tensors.get('hidden_40')!;
+  const want = tensorToF32(gold.subarray(wantInfo.begin, wantInfo.begin + wantInfo.bytes), { ...wantInfo, begin: 0 });
+  expect(Math.max(...f.data.map((x, i) => Math.abs(x - want[i])))).toBeLessThanOrEqual(1e-4);
+  // Only the encoder's bytes are read: the decoder tensors and the LM head stay on disk.
+  const model = new Uint8Array(readFileSync(join(t5, 'model.safetensors')));
+  const mh = parseSafetensors('model', model);
+  const decoderBytes = [...mh.tensors.values()].filter((t) => !t.name.startsWith('encoder.') && t.name !== 'shared.weight').reduce((a, t) => a + t.bytes, 0);
+  const read = Number(/(\d+) bytes read/.exec(r.stderr)?.[1]);
+  expect(read).toBeLessThanOrEqual(model.length - decoderBytes);
+  expect(decoderBytes).toBeGreaterThan(0);
+  // The tiny encoder's width (64) is not the tiny Infinity's text width (256): a typed error names both.
+  const inf = join(REPO, 'e2e', 'goldens', 'infinity-tiny');
+  const g = await cli(['generate', '--model', join(inf, 'infinity_d2.pth'), '--vae', join(inf, 'vae_d32_ch32.pth'), '--text-features', out, '--out', join(dir, 'x.png'), '--device', 'wasm']);
+  expect(g.code).toBe(1);
+  expect(g.stderr).toContain('E_INVALID_OPTION');
+  expect(g.stderr).toContain('text width is 256');
+  const noIds = await cli(['encode-text', '--model', t5, '--prompt', 'a fox', '--out', out]);
+  expect(noIds.code).toBe(1);
+  expect(noIds.stderr).toContain('--ids');
   rmSync(dir, { recursive: true });
 });
 

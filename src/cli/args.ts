@@ -9,6 +9,7 @@ Usage:
   nextscale caption --image <file.png> [--model <dir|url>] [--seed <n>] [--question "<text>"]
   nextscale chat --out <dir> [--model <dir|url>] [--seed <n>] [--attach <turn>:<file>]… "<message 1>" "<message 2>" …
   nextscale convert --var <var_dN.pth> --vae <vae_ch160v4096z32.pth> --out <dir> [--dtype f16|int8]
+  nextscale encode-text --model <t5 folder> --ids 1,2,3 --out <features.safetensors>
   nextscale --help
 
 Options for generate:
@@ -51,6 +52,13 @@ Options for convert (the official VAR checkpoints as published → a model folde
   --dtype f16|int8    weights storage (default f16; int8 keeps per-row scales)
   --name <name>       the model's name (default var-d<depth>)
   --patch-nums <list> another scale schedule than pos_1LC implies, e.g. 1,2,3,4
+
+Options for encode-text (a T5 encoder's last hidden state, for Infinity's --text-features; runs on the CPU):
+  --model <dir>       a T5 encoder folder as the hub publishes it (config.json, model.safetensors or its shards
+                      with model.safetensors.index.json); only the encoder's tensors are read
+  --ids <list>        the token ids, used exactly as given (no EOS appended)
+  --prompt <text>     not yet: T5's tokenizer is the next step (pass --ids)
+  --out <file>        writes features [L, d_model] f32 and ids [L] i32 (safetensors)
 
 Options for chat (the messages are sent in order as one conversation; the transcript and images go to --out):
   --out <dir>         writes <dir>/transcript.json and <dir>/turn-<t>-image-<i>.png
@@ -133,7 +141,17 @@ export interface ConvertArgs {
   quiet: boolean;
 }
 
-export type CliArgs = GenerateArgs | CaptionArgs | ChatArgs | ConvertArgs | { command: 'help' };
+export interface EncodeTextArgs {
+  command: 'encode-text';
+  /** A T5 encoder folder as the hub publishes it. */
+  model: string;
+  ids?: number[];
+  prompt?: string;
+  out: string;
+  quiet: boolean;
+}
+
+export type CliArgs = GenerateArgs | CaptionArgs | ChatArgs | ConvertArgs | EncodeTextArgs | { command: 'help' };
 
 /** The backends `--device` names (the engine's `device` option). */
 export const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
@@ -183,6 +201,7 @@ const OPTIONS = {
   name: { type: 'string' },
   'patch-nums': { type: 'string' },
   'text-features': { type: 'string' },
+  ids: { type: 'string' },
   resolution: { type: 'string' },
   aspect: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -229,6 +248,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   if (positionals[0] === 'chat') return chatArgs(v, positionals.slice(1));
   if (positionals[0] === 'convert') return convertArgs(v);
+  if (positionals[0] === 'encode-text') return encodeTextArgs(v);
   if (positionals[0] !== 'generate') throw new UsageError(positionals[0] ? `unknown command "${positionals[0]}"` : 'missing the command (generate, caption, chat or convert)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (quote a prompt with spaces)`);
   if (!v.out) throw new UsageError('--out <file.png> is required');
@@ -265,6 +285,15 @@ export function parseCli(argv: string[]): CliArgs {
 function tauOrTemperature(v: Record<string, string | boolean | string[] | undefined>): number | undefined {
   if (v.tau !== undefined && v.temperature !== undefined) throw new UsageError('give --tau or --temperature, not both (they are the same setting)');
   return v.tau !== undefined ? num('tau', v.tau as string, { min: 0 }) : num('temperature', v.temperature as string | undefined, { min: 0 });
+}
+
+function encodeTextArgs(v: Record<string, string | boolean | string[] | undefined>): EncodeTextArgs {
+  const ex = 'nextscale encode-text --model flan-t5-xl/ --ids 3,9,1 --out f.safetensors';
+  for (const o of ['model', 'out'] as const) if (typeof v[o] !== 'string' || !v[o]) throw new UsageError(`--${o} is required (${ex})`);
+  if ((v.ids === undefined) === (v.prompt === undefined)) throw new UsageError(`give one of --ids and --prompt (${ex})`);
+  const ids = (v.ids as string | undefined)?.split(',').map((x) => num('ids', x.trim(), { integer: true, min: 0 })!);
+  if (ids && !ids.length) throw new UsageError('--ids needs at least one token id');
+  return { command: 'encode-text', model: v.model as string, ids, prompt: v.prompt as string | undefined, out: v.out as string, quiet: !!v.quiet };
 }
 
 function convertArgs(v: Record<string, string | boolean | string[] | undefined>): ConvertArgs {

@@ -13,6 +13,7 @@ import { openEngine } from './open-engine';
 import { readImageFile } from './image-file';
 import { chatCommand } from './chat';
 import { convertCommand } from './convert';
+import { encodeTextCommand } from './encode-text';
 import { readTextFeatures } from './text-features';
 
 export { DEFAULT_MODEL_DIR, modelLocation } from './open-engine';
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     if (args.command === 'caption') await caption(args, controller.signal);
     else if (args.command === 'chat') return await chatCommand(args, controller.signal);
     else if (args.command === 'convert') await convertCommand(args);
+    else if (args.command === 'encode-text') await encodeTextCommand(args);
     else await generate(args, controller.signal);
     return 0;
   } catch (e) {

@@ -8,6 +8,7 @@
 import { CheckpointLayoutError } from '../api/errors';
 import type { PthTensor, StorageDtype } from '../formats/pth';
 import { f16BitsToF32, f32ToF16Bits } from '../formats/f16';
+import { encodeSafetensors, safetensorsSize } from '../formats/safetensors-write';
 
 export const SHARD_LIMIT = 256 * 1024 * 1024;
 
@@ -75,37 +76,6 @@ function roundHalfEven(x: number): number {
 
 const ITEM = { F32: 4, F16: 2, I8: 1 } as const;
 
-/** The safetensors header of tensors laid out back to back: JSON as Python's json.dumps(separators=(",", ":")), padded with spaces to 8. */
-function header(tensors: Encoded[], meta: Record<string, string>): { json: Uint8Array; dataBytes: number } {
-  const h: Record<string, unknown> = {};
-  let off = 0;
-  for (const t of tensors) {
-    h[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
-    off += t.data.byteLength;
-  }
-  h.__metadata__ = meta;
-  const text = JSON.stringify(h);
-  return { json: new TextEncoder().encode(text + ' '.repeat((8 - (text.length % 8)) % 8)), dataBytes: off };
-}
-
-function fileSize(tensors: Encoded[], meta: Record<string, string>): number {
-  const { json, dataBytes } = header(tensors, meta);
-  return 8 + json.length + dataBytes;
-}
-
-function safetensors(tensors: Encoded[], meta: Record<string, string>): Uint8Array {
-  const { json, dataBytes } = header(tensors, meta);
-  const out = new Uint8Array(8 + json.length + dataBytes);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let p = 8 + json.length;
-  for (const t of tensors) {
-    out.set(t.data, p);
-    p += t.data.byteLength;
-  }
-  return out;
-}
-
 /**
  * The planned tensors, read one at a time and encoded, in shards of at most SHARD_LIMIT bytes named
  * model-0000i.safetensors. `onTensor` reports progress (and may throw to cancel).
@@ -121,8 +91,8 @@ export async function packShards(
   let done = 0;
   for (const item of plan) {
     for (const e of encode(item.name, item.shape, await item.values())) {
-      if (fileSize([e], meta) > SHARD_LIMIT) throw new CheckpointLayoutError('too-large', `${e.name}: ${e.data.byteLength} bytes, expected at most ${SHARD_LIMIT} per shard`);
-      if (current.length && fileSize([...current, e], meta) > SHARD_LIMIT) {
+      if (safetensorsSize([e], meta) > SHARD_LIMIT) throw new CheckpointLayoutError('too-large', `${e.name}: ${e.data.byteLength} bytes, expected at most ${SHARD_LIMIT} per shard`);
+      if (current.length && safetensorsSize([...current, e], meta) > SHARD_LIMIT) {
         shards.push(current);
         current = [];
       }
@@ -135,7 +105,7 @@ export async function packShards(
   const shardNames = shards.map((_, i) => `model-${String(i).padStart(5, '0')}.safetensors`);
   shards.forEach((s, i) => {
     const sorted = s.map((e, j) => [e, j] as const).sort((a, b) => ITEM[b[0].dtype] - ITEM[a[0].dtype] || a[1] - b[1]).map(([e]) => e);
-    files.set(shardNames[i], safetensors(sorted, meta));
+    files.set(shardNames[i], encodeSafetensors(sorted, meta));
   });
   return { files, shardNames };
 }

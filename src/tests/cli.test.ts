@@ -27,6 +27,7 @@ test('parseCli: generate with every option, help, and usage errors', () => {
   assert.deepEqual([pth.vae, pth.patchNums], ['v.pth', [1, 2, 3, 4]]);
   assert.deepEqual(parseCli(['convert', '--var', 'a.pth', '--vae', 'b.pth', '--out', 'o', '--dtype', 'int8']), { command: 'convert', var: 'a.pth', vae: 'b.pth', out: 'o', dtype: 'int8', name: undefined, patchNums: undefined, quiet: false });
   assert.equal((parseCli(['generate', '--class', '207', '--out', 'x.png']) as { classLabel: number }).classLabel, 207);
+  assert.deepEqual(parseCli(['encode-text', '--model', 't5', '--ids', '3, 9,1', '--out', 'f.safetensors']), { command: 'encode-text', model: 't5', ids: [3, 9, 1], prompt: undefined, out: 'f.safetensors', quiet: false });
   assert.deepEqual(parseCli(['--help']), { command: 'help' });
   assert.deepEqual(parseCli([]), { command: 'help' });
   const bad: [string[], RegExp][] = [
@@ -46,6 +47,9 @@ test('parseCli: generate with every option, help, and usage errors', () => {
     [['generate', '--prompt', 'x', '--text-features', 'f.safetensors', '--out', 'x.png'], /not --prompt and --text-features/],
     [['generate', '--text-features', 'f.safetensors', '--tau', '0.5', '--temperature', '1', '--out', 'x.png'], /--tau or --temperature/],
     [['generate', '--text-features', 'f.safetensors', '--dtype', 'bf16', '--out', 'x.png'], /--dtype must be f16, int8 or f32/],
+    [['encode-text', '--model', 't5', '--out', 'f.safetensors'], /one of --ids and --prompt/],
+    [['encode-text', '--model', 't5', '--ids', '1,x', '--out', 'f.safetensors'], /--ids must be an integer/],
+    [['encode-text', '--ids', '1', '--out', 'f.safetensors'], /--model is required/],
   ];
   for (const [argv, re] of bad) assert.throws(() => parseCli(argv), (e) => e instanceof UsageError && re.test((e as Error).message), argv.join(' '));
 });
