@@ -47,9 +47,11 @@ export function openHubFolder(dir: string): HubFolder {
     const fd = openSync(join(dir, f), 'r');
     fds.push(fd);
     const size = fstatSync(fd).size;
-    const len = Number(new DataView(readAt(fd, 0, 8).buffer).getBigUint64(0, true));
+    const lenBytes = readAt(fd, 0, 8);
+    const len = lenBytes.length === 8 ? Number(new DataView(lenBytes.buffer).getBigUint64(0, true)) : 0;
     const head = new Uint8Array(8 + Math.min(len, Math.max(0, size - 8)));
-    head.set(readAt(fd, 0, head.length));
+    head.set(lenBytes);
+    head.set(readAt(fd, 8, head.length - 8), 8);
     for (const info of parseSafetensorsHeader(f, head, size).tensors.values()) where.set(info.name, { fd, info, file: f });
   }
   return {
