@@ -2,30 +2,12 @@
 // A = −0.75; source coordinate s = (dst + 0.5)·in/out − 0.5, not clamped; t = s − floor(s);
 // taps floor(s)−1 … floor(s)+2 clamped to the border; separable (x within each of 4 rows, then y).
 //
-// Bindings: 0 Params (uniform), 1 x f32 NCHW [B, C, inH, inW] (read), 2 out f32 (read_write).
-// Params:   B, C; inH, inW, outH, outW (pixels); scaleH = inH/outH, scaleW = inW/outW (f32, as
-//           PyTorch computes them); nx (workgroups along x).
+// Bindings, Params: lib/resize_scaled.wgsl.
 // Dispatch: ceil(B·C·outH·outW / WG) workgroups folded into (nx, ny); one thread per output.
 // Defines:  WG; TOKENS (1: out is [B, outH·outW, C]; 0: NCHW [B, C, outH, outW]);
 //           ACCUM (1: out += result, e.g. straight into a running sum).
 
-struct Params {
-  B: u32,
-  C: u32,
-  inH: u32,
-  inW: u32,
-  outH: u32,
-  outW: u32,
-  scaleH: f32,   // inH / outH
-  scaleW: f32,   // inW / outW
-  nx: u32,       // workgroups along x
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-
-#include "lib/resize_out.wgsl"
+#include "lib/resize_scaled.wgsl"
 
 const A: f32 = -0.75;
 

@@ -3,29 +3,11 @@
 // clamped at 0; taps i0 = floor(s) and i1 = min(i0 + 1, in − 1), weight λ = s − i0 for i1. Same
 // sizes copy exactly (s = dst).
 //
-// Bindings: 0 Params (uniform), 1 x f32 NCHW [B, C, inH, inW] (read), 2 out f32 (read_write).
-// Params:   B, C; inH, inW, outH, outW (pixels); scaleH = inH/outH, scaleW = inW/outW (f32, as
-//           PyTorch computes them); nx (workgroups along x).
+// Bindings, Params: lib/resize_scaled.wgsl.
 // Dispatch: ceil(B·C·outH·outW / WG) workgroups folded into (nx, ny); one thread per output.
 // Defines:  WG; TOKENS (1: out is [B, outH·outW, C]; 0: NCHW); ACCUM (1: out += result).
 
-struct Params {
-  B: u32,
-  C: u32,
-  inH: u32,
-  inW: u32,
-  outH: u32,
-  outW: u32,
-  scaleH: f32,   // inH / outH
-  scaleW: f32,   // inW / outW
-  nx: u32,       // workgroups along x
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-
-#include "lib/resize_out.wgsl"
+#include "lib/resize_scaled.wgsl"
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -11,7 +11,7 @@ import type { ByteSource } from '../weights';
 import { InfinityModel } from './model';
 import { InfinityImageSteps } from './generator';
 import { formatCount } from '../format-count';
-import { parseInfinityConfig, type InfinityConfig } from './config';
+import type { InfinityConfig } from './config';
 import { assertInfinityFitsGpu } from './memory';
 import { infinitySchedule, parseAspect, type InfinitySchedule } from './schedule';
 
@@ -54,8 +54,6 @@ export const infinityFamily: ModelFamily = {
   family: 'infinity',
   description: 'Infinity text-to-image generators (bitwise next-scale prediction, FoundationVision/Infinity)',
   load(ctx: GpuContext, files: ModelFiles): LoadedModel {
-    const cfg = parseInfinityConfig(files.config);
-    assertInfinityFitsGpu(cfg, cfg.image.resolution, cfg.image.hDivW, ctx.limits); // before any upload
     const m = InfinityModel.load(ctx, { config: files.config, weights: new Map<string, ByteSource>(files.files) });
     const c = m.config;
     return {

@@ -11,6 +11,8 @@ import { ConvDecoder } from '../conv-decoder';
 import { parseInfinityConfig, type InfinityConfig } from './config';
 import { infinityShapes } from './checkpoint-layout';
 import { bindInfinity, type InfinityWeights } from './transformer';
+import { infinitySchedule } from './schedule';
+import { assertInfinityFitsGpu } from './memory';
 
 export interface InfinitySources {
   config: unknown;
@@ -38,13 +40,15 @@ export class InfinityModel {
     cpu: Map<string, Float32Array>,
   ) {
     this.w = bindInfinity(ctx, weights, config.arch, { get: (n) => cpu.get(n)! });
-    // Bind the decoder's weights once, to check them and mark them used; grids are made per request.
-    this.decoder(16, 16);
+    // The decoder of the default schedule's grid: binds (checks, marks used) its weights at load; other grids are made on first use.
+    const last = infinitySchedule(config.image.hDivW, config.image.resolution).scales.at(-1)!;
+    this.decoder(last[0], last[1]);
     weights.assertAllUsed();
   }
 
   static load(ctx: GpuContext, src: InfinitySources): InfinityModel {
     const config = parseInfinityConfig(src.config);
+    assertInfinityFitsGpu(config, config.image.resolution, config.image.hDivW, ctx.limits); // before any upload
     const files = weightFiles(config.files.weights, src.weights);
     const a = config.arch;
     const names = cpuNames(a.depth);
