@@ -43,6 +43,8 @@ test('an Infinity model from picked .pth files: text features instead of a promp
   await page.fill('#top-k', '1');
   await page.fill('#top-p', '0');
   await page.click('#generate');
+  // The page is still in the error state of the first attempt until this run starts.
+  await page.waitForFunction(() => document.body.dataset.state !== 'error');
   await waitState(page, ['done']);
   await expect(page.locator('#scales li')).toHaveCount(c.scales.length);
   await expect(page.locator('#caption')).toContainText('text features [7×256]');
